@@ -1,0 +1,512 @@
+/* cli: commands (demo, init, serve, user, import), option parsing and help, in French. */
+#include "cli.h"
+
+#include "db.h"
+#include "auth.h"
+#include "demo.h"
+#include "geo_import.h"
+#include "http.h"
+#include "users.h"
+#include "util.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VERSION "0.1.0"
+
+/* One option of a command: "--name", whether it takes a value, its help. */
+struct opt {
+	const char *name;
+	int has_arg;
+	const char *help;
+};
+
+struct cmd {
+	const char *name;    /* "serve", "user add"… */
+	const char *args;    /* positional arguments, for the usage line */
+	int nargs;           /* how many positional arguments are required */
+	const char *summary;
+	const struct opt *opts;
+	int (*run)(char **args, const char **vals);
+};
+
+static const struct opt DB = {"--db", 1,
+			      "base de données : chemin d'un fichier SQLite (ou variable "
+			      "MAILLAGE_DB)"};
+
+/* --- helpers -------------------------------------------------------------------------------- */
+
+static const char *opt_val(const struct cmd *c, const char **vals, const char *name)
+{
+	for (int i = 0; c->opts[i].name; i++)
+		if (!strcmp(c->opts[i].name, name))
+			return vals[i];
+	return NULL;
+}
+
+static const struct cmd *current;
+
+static const char *db_url(const char **vals)
+{
+	const char *v = opt_val(current, vals, "--db");
+	return v ? v : getenv("MAILLAGE_DB");
+}
+
+/* Open and migrate; prints the error and returns NULL on failure. */
+static struct db *open_db(const char **vals)
+{
+	char *err = NULL;
+	const char *url = db_url(vals);
+	struct db *db = db_open(url, &err);
+	if (!db) {
+		fprintf(stderr, "maillage : %s\n", err);
+		free(err);
+		return NULL;
+	}
+	if (db_migrate(db) != DB_OK) {
+		fprintf(stderr, "maillage : la mise à jour du schéma a échoué\n");
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* --- commands ------------------------------------------------------------------------------- */
+
+static int run_init(char **args, const char **vals)
+{
+	(void)args;
+	const char *url = db_url(vals);
+	if (url && strncmp(url, "postgres", 8) && file_exists(url)) {
+		fprintf(stderr, "maillage : « %s » existe déjà ; son schéma sera mis à jour.\n",
+			url);
+	}
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	printf("Base prête (schéma version %d) : %s\n", db_schema_version(db), url);
+	db_close(db);
+	return 0;
+}
+
+static int run_demo(char **args, const char **vals)
+{
+	(void)args;
+	const char *url = db_url(vals);
+	if (url && strncmp(url, "postgres", 8) && file_exists(url)) {
+		if (!opt_val(current, vals, "--force")) {
+			fprintf(stderr,
+				"maillage : « %s » existe déjà. Ajoutez --force pour le remplacer "
+				"par la démonstration.\n",
+				url);
+			return 1;
+		}
+		const char *suffixes[] = {"", "-wal", "-shm"};
+		for (int i = 0; i < 3; i++) {
+			char *p = xasprintf("%s%s", url, suffixes[i]);
+			unlink(p);
+			free(p);
+		}
+	}
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	char *err = NULL;
+	int rc = demo_load(db, &err);
+	if (rc) {
+		fprintf(stderr, "maillage : chargement de la démonstration impossible : %s\n", err);
+		free(err);
+		db_close(db);
+		return 1;
+	}
+	int64_t plans = 0, nodes = 0, communes = 0, actors = 0;
+	db_int64f(db, &plans, "SELECT COUNT(*) FROM plans", "");
+	db_int64f(db, &nodes, "SELECT COUNT(*) FROM nodes", "");
+	db_int64f(db, &communes, "SELECT COUNT(*) FROM communes", "");
+	db_int64f(db, &actors, "SELECT COUNT(*) FROM actors", "");
+	printf("Démonstration chargée dans %s : %lld plans, %lld éléments d'arborescence, "
+	       "%lld communes, %lld acteurs.\n"
+	       "Comptes de démonstration (mot de passe « %s ») : %s (administration), "
+	       "coordination@, pilote@, partenaire@, lecture@demo.maillage.fr.\n",
+	       url, (long long)plans, (long long)nodes, (long long)communes, (long long)actors,
+	       DEMO_PASSWORD, DEMO_ADMIN);
+	db_close(db);
+	return 0;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int run_serve(char **args, const char **vals)
+{
+	(void)args;
+	struct db *db = open_db(vals); /* migrations run once, before serving */
+	if (!db)
+		return 1;
+	db_close(db);
+	struct server_config cfg = {
+		.db_url = db_url(vals),
+		.listen = opt_val(current, vals, "--listen") ? opt_val(current, vals, "--listen")
+							     : "127.0.0.1:8080",
+		.threads = 4,
+		.max_body = 10u << 20,
+		.secure_cookies = opt_val(current, vals, "--secure-cookies") != NULL,
+		.quiet = opt_val(current, vals, "--quiet") != NULL,
+	};
+	const char *t = opt_val(current, vals, "--threads");
+	int64_t n;
+	if (t && (parse_int64(t, &n) || n < 1 || n > 256)) {
+		fprintf(stderr, "maillage : --threads attend un nombre entre 1 et 256\n");
+		return 2;
+	}
+	if (t)
+		cfg.threads = (int)n;
+	const char *mb = opt_val(current, vals, "--max-body");
+	if (mb && (parse_int64(mb, &n) || n < 1024 || n > (1LL << 30))) {
+		fprintf(stderr, "maillage : --max-body attend un nombre d'octets entre 1024 et "
+				"1073741824\n");
+		return 2;
+	}
+	if (mb)
+		cfg.max_body = (size_t)n;
+
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char *err = NULL;
+	struct server *s = server_start(&cfg, &err);
+	if (!s) {
+		fprintf(stderr, "maillage : %s\n", err);
+		free(err);
+		return 1;
+	}
+	const char *host = cfg.listen;
+	const char *colon = strrchr(host, ':');
+	printf("maillage écoute sur http://%.*s:%d/\n", (int)(colon - host),
+	       colon == host ? "127.0.0.1" : host, server_port(s));
+	fflush(stdout);
+	while (!stop_requested)
+		pause();
+	fprintf(stderr, "maillage : arrêt demandé, fin des requêtes en cours…\n");
+	server_stop(s);
+	return 0;
+}
+
+/* Read the password from the first line of standard input. */
+static char *read_password_stdin(void)
+{
+	char line[AUTH_MAX_PASSWORD + 2];
+	if (!fgets(line, sizeof line, stdin))
+		return NULL;
+	line[strcspn(line, "\r\n")] = '\0';
+	char *p = xstrdup(line);
+	sodium_memzero(line, sizeof line);
+	return p;
+}
+
+static int run_user_add(char **args, const char **vals)
+{
+	const char *name = opt_val(current, vals, "--name");
+	const char *role = opt_val(current, vals, "--role");
+	if (!name || !role || !opt_val(current, vals, "--password-stdin")) {
+		fprintf(stderr, "maillage : --name, --role et --password-stdin sont obligatoires\n");
+		return 2;
+	}
+	char *pw = read_password_stdin();
+	if (!pw) {
+		fprintf(stderr, "maillage : aucun mot de passe lu sur l'entrée standard\n");
+		return 1;
+	}
+	struct db *db = open_db(vals);
+	if (!db) {
+		free(pw);
+		return 1;
+	}
+	char *err = NULL;
+	int64_t id;
+	int rc = user_create(db, args[0], name, role, pw, 0, "cli", &id, &err);
+	sodium_memzero(pw, strlen(pw));
+	free(pw);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "maillage : %s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("Compte n° %lld créé.\n", (long long)id);
+	return 0;
+}
+
+static int run_user_list(char **args, const char **vals)
+{
+	(void)args;
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	struct db_stmt *st = db_prepare(db, "SELECT id, email, name, role, disabled FROM users "
+					    "ORDER BY id");
+	printf("%-4s  %-36s  %-12s  %-9s  %s\n", "n°", "adresse", "rôle", "état", "nom");
+	while (st && db_step(st) == DB_ROW)
+		printf("%-4lld  %-36s  %-12s  %-9s  %s\n", (long long)db_col_int64(st, 0),
+		       db_col_text(st, 1), db_col_text(st, 3),
+		       db_col_int64(st, 4) ? "désactivé" : "actif", db_col_text(st, 2));
+	db_finalize(st);
+	db_close(db);
+	return 0;
+}
+
+static int run_user_disable(char **args, const char **vals)
+{
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	char *err = NULL;
+	int rc = user_set_disabled(db, args[0], 0, 1, 0, "cli", &err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "maillage : %s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("Compte désactivé ; ses sessions sont fermées.\n");
+	return 0;
+}
+
+static int run_import_cog(char **args, const char **vals)
+{
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	struct geo_stats st;
+	char *err = NULL;
+	int rc = geo_import_dir(db, args[0], opt_val(current, vals, "--cities"), &st, &err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré : %s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("Géographie importée : %ld départements, %ld EPCI, %ld communes (%ld avec "
+	       "coordonnées), %ld rattachements commune–EPCI.\n",
+	       st.departements, st.epcis, st.communes, st.with_coordinates, st.memberships);
+	return 0;
+}
+
+static int run_routes(char **args, const char **vals)
+{
+	(void)args;
+	(void)vals;
+	static const char *const mnames[] = {"GET", "POST", "PUT", "DELETE", "PATCH"};
+	static const char *const acc[] = {"public", "connecté", "admin"};
+	for (const struct route *const *t = route_tables; *t; t++)
+		for (const struct route *r = *t; r->pattern; r++) {
+			struct buf m = {0};
+			for (int i = 0; i < 5; i++)
+				if (r->methods & (1 << i)) {
+					if (m.len)
+						buf_putc(&m, ',');
+					buf_puts(&m, mnames[i]);
+				}
+			printf("%-10s %-44s %-9s %s\n", buf_str(&m), r->pattern, acc[r->access],
+			       r->help ? r->help : "");
+			buf_free(&m);
+		}
+	return 0;
+}
+
+static const struct opt no_opts[] = {{0}};
+static const struct opt db_opts[] = {DB, {0}};
+static const struct opt demo_opts[] = {
+	DB, {"--force", 0, "remplacer le fichier s'il existe déjà"}, {0}};
+static const struct opt serve_opts[] = {
+	DB,
+	{"--listen", 1, "adresse et port d'écoute (défaut 127.0.0.1:8080 ; port 0 : au hasard)"},
+	{"--threads", 1, "nombre de fils de traitement (défaut 4)"},
+	{"--max-body", 1, "taille maximale d'une requête en octets (défaut 10485760)"},
+	{"--secure-cookies", 0, "cookies « Secure » (derrière un proxy HTTPS)"},
+	{"--quiet", 0, "ne pas journaliser les requêtes"},
+	{0}};
+static const struct opt user_add_opts[] = {
+	DB,
+	{"--name", 1, "nom affiché"},
+	{"--role", 1, "admin, coordinator, pilot, partner ou reader"},
+	{"--password-stdin", 0, "lire le mot de passe (10 caractères au moins) sur l'entrée "
+				"standard"},
+	{0}};
+static const struct opt cog_opts[] = {
+	DB, {"--cities", 1, "fichier GeoNames cities500.txt (défaut : DOSSIER/cities500.txt)"}, {0}};
+
+static const struct cmd cmds[] = {
+	{"demo", "", 0, "créer une base avec les données de démonstration", demo_opts, run_demo},
+	{"init", "", 0, "créer une base vide (ou mettre à jour son schéma)", db_opts, run_init},
+	{"serve", "", 0, "servir l'application web et l'API", serve_opts, run_serve},
+	{"user add", "ADRESSE", 1, "créer un compte", user_add_opts, run_user_add},
+	{"user list", "", 0, "lister les comptes", db_opts, run_user_list},
+	{"user disable", "ADRESSE", 1, "désactiver un compte et fermer ses sessions", db_opts,
+	 run_user_disable},
+	{"import cog", "DOSSIER", 1,
+	 "importer la géographie officielle (communes.json, epci.json, departements.json du "
+	 "paquet @etalab/decoupage-administratif ; coordonnées GeoNames cities500.txt)",
+	 cog_opts, run_import_cog},
+	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
+	{0},
+};
+
+static void usage_cmd(FILE *f, const struct cmd *c)
+{
+	fprintf(f, "Usage : maillage %s%s%s [options]\n  %s\n", c->name, *c->args ? " " : "",
+		c->args, c->summary);
+	if (c->opts[0].name)
+		fprintf(f, "Options :\n");
+	for (int i = 0; c->opts[i].name; i++)
+		fprintf(f, "  %s%s\n      %s\n", c->opts[i].name, c->opts[i].has_arg ? " VALEUR" : "",
+			c->opts[i].help);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "maillage %s — suivi et animation des projets sociaux de territoire\n\n"
+		   "Usage : maillage COMMANDE [arguments] [options]\n\nCommandes :\n",
+		VERSION);
+	for (const struct cmd *c = cmds; c->name; c++)
+		fprintf(f, "  %-14s %s\n", c->name, c->summary);
+	fprintf(f, "\n« maillage help COMMANDE » ou « maillage COMMANDE --help » détaille une "
+		   "commande.\n");
+}
+
+/* Find the command named by argv[1] (and argv[2] for two-word commands). */
+static const struct cmd *find_cmd(int argc, char **argv, int *used)
+{
+	for (const struct cmd *c = cmds; c->name; c++) {
+		const char *sp = strchr(c->name, ' ');
+		if (!sp && argc > 1 && !strcmp(argv[1], c->name)) {
+			*used = 2;
+			return c;
+		}
+		if (sp && argc > 2 && !strncmp(argv[1], c->name, (size_t)(sp - c->name)) &&
+		    strlen(argv[1]) == (size_t)(sp - c->name) && !strcmp(argv[2], sp + 1)) {
+			*used = 3;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "maillage : libsodium n'a pas pu s'initialiser\n");
+		return 1;
+	}
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("maillage %s\n", VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		int used;
+		const struct cmd *c = argc > 2 ? find_cmd(argc - 1, argv + 1, &used) : NULL;
+		if (c)
+			usage_cmd(stdout, c);
+		else
+			usage(stdout);
+		return 0;
+	}
+	int used;
+	const struct cmd *c = find_cmd(argc, argv, &used);
+	if (!c) {
+		fprintf(stderr, "maillage : commande inconnue « %s%s%s »\n\n", argv[1],
+			argc > 2 && argv[2][0] != '-' ? " " : "",
+			argc > 2 && argv[2][0] != '-' ? argv[2] : "");
+		usage(stderr);
+		return 2;
+	}
+	current = c;
+	const char *vals[16] = {0};
+	char *args[4] = {0};
+	int nargs = 0;
+	for (int i = used; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage_cmd(stdout, c);
+			return 0;
+		}
+		if (a[0] == '-' && a[1]) {
+			/* "--name=value" or "--name value" */
+			const char *eq = strchr(a, '=');
+			size_t len = eq ? (size_t)(eq - a) : strlen(a);
+			int k;
+			for (k = 0; c->opts[k].name; k++)
+				if (strlen(c->opts[k].name) == len && !strncmp(c->opts[k].name, a, len))
+					break;
+			if (!c->opts[k].name) {
+				fprintf(stderr, "maillage %s : option inconnue « %.*s »\n\n", c->name,
+					(int)len, a);
+				usage_cmd(stderr, c);
+				return 2;
+			}
+			if (c->opts[k].has_arg) {
+				if (eq)
+					vals[k] = eq + 1;
+				else if (i + 1 < argc)
+					vals[k] = argv[++i];
+				else {
+					fprintf(stderr, "maillage %s : l'option %s attend une valeur\n",
+						c->name, c->opts[k].name);
+					return 2;
+				}
+			} else {
+				if (eq) {
+					fprintf(stderr, "maillage %s : l'option %s ne prend pas de "
+							"valeur\n",
+						c->name, c->opts[k].name);
+					return 2;
+				}
+				vals[k] = "1";
+			}
+			continue;
+		}
+		if (nargs >= c->nargs) {
+			fprintf(stderr, "maillage %s : argument en trop « %s »\n\n", c->name, a);
+			usage_cmd(stderr, c);
+			return 2;
+		}
+		args[nargs++] = argv[i];
+	}
+	if (nargs < c->nargs) {
+		fprintf(stderr, "maillage %s : argument manquant (%s)\n\n", c->name, c->args);
+		usage_cmd(stderr, c);
+		return 2;
+	}
+	for (int k = 0; c->opts[k].name; k++)
+		if (c->opts[k].name == DB.name || !strcmp(c->opts[k].name, "--db")) {
+			if (!vals[k] && !getenv("MAILLAGE_DB")) {
+				fprintf(stderr, "maillage %s : indiquez la base avec --db CHEMIN ou "
+						"la variable MAILLAGE_DB\n",
+					c->name);
+				return 2;
+			}
+		}
+	return c->run(args, vals);
+}

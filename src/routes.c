@@ -1,0 +1,62 @@
+/* routes: the list of route tables (each declared beside its handlers) and path matching. */
+#include "http.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct route asset_routes[];
+extern const struct route home_routes[];
+extern const struct route plan_routes[];
+extern const struct route geo_routes[];
+extern const struct route actor_routes[];
+extern const struct route account_routes[];
+extern const struct route admin_routes[];
+
+const struct route *const route_tables[] = {
+	asset_routes, home_routes, plan_routes, geo_routes,
+	actor_routes, account_routes, admin_routes, NULL,
+};
+
+int route_match(const char *pattern, const char *path, const char **params, int *nparams,
+		char **store)
+{
+	/* Captures are copied into one buffer as NUL-separated strings. */
+	size_t plen = strlen(path);
+	char *buf = xmalloc(plen + 1);
+	char *o = buf;
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			if (!close)
+				goto fail;
+			int rest = close - p == 2 && p[1] == '*';
+			const char *start = s;
+			while (*s && (rest || *s != '/'))
+				s++;
+			if (s == start || np >= 8)
+				goto fail;
+			params[np++] = o;
+			memcpy(o, start, (size_t)(s - start));
+			o += s - start;
+			*o++ = '\0';
+			p = close + 1;
+			continue;
+		}
+		if (*p != *s)
+			goto fail;
+		p++;
+		s++;
+	}
+	if (*s)
+		goto fail;
+	*nparams = np;
+	*store = buf;
+	return 1;
+fail:
+	free(buf);
+	return 0;
+}

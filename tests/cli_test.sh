@@ -1,0 +1,147 @@
+#!/bin/sh
+# cli_test: the command line as an administrator uses it — every command, its errors, and the
+# server it starts (pages validated as HTML, clean shutdown, no personal data in the log).
+# Usage: cli_test.sh PATH/TO/maillage SOURCE_DIR
+set -u
+BIN=$1
+SRC=$2
+T=$(mktemp -d)
+PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect STATUS DESCRIPTION -- command...: checks the exit status; output in $T/out, $T/err
+expect() {
+	want=$1; what=$2; shift 3
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else ko "$what: exit $got, expected $want"; cat "$T/err"; fi
+}
+contains() { # FILE TEXT DESCRIPTION
+	if grep -qF -- "$2" "$1"; then ok; else ko "$3: '$2' not in $1"; sed -n 1,20p "$1"; fi
+}
+
+# --- help and usage errors
+expect 2 "no command" -- "$BIN"
+contains "$T/err" "Commandes" "usage on stderr"
+expect 0 "--help" -- "$BIN" --help
+contains "$T/out" "serve" "help lists serve"
+expect 0 "help user add" -- "$BIN" help user add
+contains "$T/out" "--password-stdin" "help of user add"
+expect 0 "serve --help" -- "$BIN" serve --help
+contains "$T/out" "--listen" "serve help"
+expect 2 "unknown command" -- "$BIN" frobnicate
+contains "$T/err" "commande inconnue" "unknown command message"
+expect 2 "unknown flag" -- "$BIN" init --db "$T/x.db" --frob
+contains "$T/err" "option inconnue « --frob »" "unknown flag message"
+expect 2 "missing --db" -- env -u MAILLAGE_DB "$BIN" init
+contains "$T/err" "MAILLAGE_DB" "missing db message"
+expect 2 "flag without value" -- "$BIN" init --db
+expect 2 "extra argument" -- "$BIN" init --db "$T/x.db" extra
+expect 1 "postgresql not yet" -- "$BIN" init --db postgresql://u@127.0.0.1/x
+contains "$T/err" "pas encore pris en charge" "postgresql message"
+expect 1 "postgresql via env" -- env MAILLAGE_DB=postgresql://u@127.0.0.1/x "$BIN" user list
+contains "$T/err" "pas encore pris en charge" "postgresql via env message"
+
+# --- init, demo
+expect 0 "init" -- "$BIN" init --db "$T/empty.db"
+contains "$T/out" "schéma version" "init output"
+expect 0 "demo" -- "$BIN" demo --db "$T/demo.db"
+contains "$T/out" "3 plans" "demo output"
+contains "$T/out" "admin@demo.maillage.fr" "demo prints the admin login"
+before=$(cksum <"$T/demo.db")
+expect 1 "demo refuses to overwrite" -- "$BIN" demo --db "$T/demo.db"
+contains "$T/err" "--force" "demo overwrite message"
+[ "$(cksum <"$T/demo.db")" = "$before" ] && ok || ko "demo without --force changed the file"
+expect 0 "demo --force" -- "$BIN" demo --db "$T/demo.db" --force
+
+# --- users
+echo "un-mot-de-passe-solide" >"$T/pw"
+"$BIN" user add marie@example.org --name "Marie Curie" --role coordinator --password-stdin \
+	--db "$T/demo.db" <"$T/pw" >"$T/out" 2>"$T/err" && ok || ko "user add"
+contains "$T/out" "créé" "user add output"
+"$BIN" user add marie@example.org --name "Marie" --role pilot --password-stdin \
+	--db "$T/demo.db" <"$T/pw" >"$T/out" 2>"$T/err" && ko "duplicate user accepted" || ok
+contains "$T/err" "existe déjà" "duplicate message"
+echo "court" | "$BIN" user add p@example.org --name P --role pilot --password-stdin \
+	--db "$T/demo.db" >"$T/out" 2>"$T/err" && ko "short password accepted" || ok
+contains "$T/err" "10 caractères" "short password message"
+"$BIN" user add q@example.org --name Q --role dieu --password-stdin --db "$T/demo.db" \
+	<"$T/pw" >"$T/out" 2>"$T/err" && ko "bad role accepted" || ok
+contains "$T/err" "Rôle inconnu" "bad role message"
+"$BIN" user add pas-une-adresse --name Q --role pilot --password-stdin --db "$T/demo.db" \
+	<"$T/pw" >"$T/out" 2>"$T/err" && ko "bad email accepted" || ok
+expect 2 "user add without --password-stdin" -- "$BIN" user add z@example.org --name Z --role pilot --db "$T/demo.db"
+MAILLAGE_DB="$T/demo.db" "$BIN" user list >"$T/out" 2>"$T/err" && ok || ko "user list via MAILLAGE_DB"
+contains "$T/out" "marie@example.org" "user list shows the new account"
+grep -q "argon2" "$T/out" && ko "user list shows a hash" || ok
+"$BIN" user add bob@example.org --name "Bob" --role reader --password-stdin \
+	--db "$T/demo.db" <"$T/pw" >"$T/out" 2>"$T/err" && ok || ko "user add bob"
+expect 0 "user disable" -- "$BIN" user disable bob@example.org --db "$T/demo.db"
+expect 0 "user list after disable" -- "$BIN" user list --db "$T/demo.db"
+grep "bob@example.org" "$T/out" | grep -q "désactivé" && ok || ko "bob not shown disabled"
+expect 1 "disable unknown" -- "$BIN" user disable personne@example.org --db "$T/demo.db"
+contains "$T/err" "Aucun compte" "disable unknown message"
+
+# --- import cog
+expect 0 "import cog" -- "$BIN" import cog "$SRC/data/geo" --db "$T/empty.db"
+contains "$T/out" "697 communes" "import counts"
+mkdir -p "$T/broken"
+cp "$SRC/data/geo/"*.json "$T/broken/"
+printf '[{"code":"26","nom":"Drôme"},\n {"code": }]\n' >"$T/broken/departements.json"
+expect 0 "init other" -- "$BIN" init --db "$T/other.db"
+expect 1 "import cog broken" -- "$BIN" import cog "$T/broken" --db "$T/other.db"
+contains "$T/err" "departements.json, ligne 2, colonne" "broken import names line and column"
+n=$(sqlite3 "$T/other.db" "select count(*) from communes")
+[ "$n" = "0" ] && ok || ko "broken import stored $n communes"
+expect 1 "import cog missing dir" -- "$BIN" import cog "$T/nope" --db "$T/other.db"
+expect 0 "routes" -- "$BIN" routes
+contains "$T/out" "/api/v1/plans" "routes lists the API"
+
+# --- serve: pages, HTML validity, shutdown, log
+"$BIN" serve --db "$T/demo.db" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.log" &
+PID=$!
+port=""
+for _ in $(seq 1 100); do
+	port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/serve.out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] && ok || ko "serve did not print its URL"
+U="http://127.0.0.1:$port"
+for p in / /plans/1 /plans/2 /plans/3 /connexion /a-propos /territoire /acteurs /nulle-part; do
+	curl -s "$U$p" >"$T/page.html"
+	# tidy exits 1 on warnings (it predates aria-current), 2 on errors.
+	tidy -q -e --show-warnings no "$T/page.html" >"$T/tidy.out" 2>&1
+	if [ $? -lt 2 ]; then ok; else
+		ko "tidy errors on $p"; cat "$T/tidy.out"
+	fi
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "$U/healthz")
+[ "$code" = 200 ] && ok || ko "healthz $code"
+# A login attempt: its e-mail must not reach the log.
+curl -s -c "$T/jar" "$U/connexion" >"$T/login.html"
+tok=$(sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html" | head -1)
+code=$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code}' \
+	--data "_csrf=$tok&email=marie%40example.org&password=un-mot-de-passe-solide" "$U/connexion")
+[ "$code" = 303 ] && ok || ko "login via curl: $code"
+contains "$T/serve.log" "POST /connexion 303" "request log line"
+grep -q "marie" "$T/serve.log" && ko "personal data in the log" || ok
+grep -q "mot-de-passe" "$T/serve.log" && ko "password in the log" || ok
+expect 1 "serve on a busy port" -- "$BIN" serve --db "$T/demo.db" --listen "127.0.0.1:$port"
+contains "$T/err" "impossible d'écouter" "busy port message"
+expect 1 "serve bad listen" -- "$BIN" serve --db "$T/demo.db" --listen "nulle-part"
+kill -TERM "$PID"
+for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$PID" 2>/dev/null; then ko "serve did not stop on SIGTERM"; else
+	wait "$PID"; rc=$?
+	[ "$rc" = 0 ] && ok || ko "serve exit status $rc after SIGTERM"
+fi
+PID=""
+expect 2 "serve bad threads" -- "$BIN" serve --db "$T/demo.db" --threads 0
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
