@@ -21,8 +21,9 @@ static void users_page(struct req *r, const char *notice, const char *error)
 		page_notice(r, "error", error);
 	struct db_stmt *st = db_prepare(r->db, "SELECT id, email, name, role, disabled, created_at "
 					       "FROM users ORDER BY disabled, name");
-	buf_puts(&r->out, "<div class=\"table-wrap\"><table>\n<caption>Comptes (les comptes "
-			  "désactivés ne peuvent plus se connecter)</caption>\n<thead><tr>"
+	buf_puts(&r->out, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" "
+			  "aria-labelledby=\"users-caption\"><table>\n<caption id=\"users-caption\">"
+			  "Comptes (les comptes désactivés ne peuvent plus se connecter)</caption>\n<thead><tr>"
 			  "<th scope=\"col\">Nom</th><th scope=\"col\">Adresse</th>"
 			  "<th scope=\"col\">Rôle</th><th scope=\"col\">État</th>"
 			  "<th scope=\"col\">Créé le</th><th scope=\"col\">Action</th></tr></thead>"

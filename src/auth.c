@@ -63,7 +63,7 @@ static const struct {
 } roles[] = {
 	{ROLE_ADMIN, "admin", "administrateur"},     {ROLE_COORDINATOR, "coordinator", "coordinateur"},
 	{ROLE_PILOT, "pilot", "pilote"},             {ROLE_PARTNER, "partner", "partenaire"},
-	{ROLE_READER, "reader", "lecteur"},          {ROLE_PUBLIC, "public", "public"},
+	{ROLE_READER, "reader", "lecteur"},          {ROLE_PUBLIC, "public", "visiteur"},
 };
 
 enum role role_parse(const char *name)

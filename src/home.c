@@ -30,12 +30,12 @@ static void home_page(struct req *r)
 			if (n++ == 0)
 				buf_puts(&r->out, "<ul class=\"cards\">\n");
 			html_printf(&r->out,
-				    "<li class=\"card\"><p class=\"eyebrow\">%s%R</p>"
+				    "<li class=\"card\"><p class=\"eyebrow\">%s</p>%R"
 				    "<h2><a href=\"/plans/%lld\">%s</a></h2>"
 				    "<p>%lld – %lld · %lld éléments dont %lld au premier niveau</p>"
 				    "</li>\n",
 				    plan_kind_label(db_col_text(st, 1)),
-				    db_col_int64(st, 5) ? "" : " · <span class=\"badge\">privé</span>",
+				    db_col_int64(st, 5) ? "" : "<p><span class=\"badge\">privé</span></p>",
 				    (long long)db_col_int64(st, 0), db_col_text(st, 2),
 				    (long long)db_col_int64(st, 3), (long long)db_col_int64(st, 4),
 				    (long long)db_col_int64(st, 6), (long long)db_col_int64(st, 7));
@@ -52,9 +52,9 @@ static void home_page(struct req *r)
 
 static void healthz(struct req *r)
 {
-	int64_t v = db_schema_version(r->db);
-	buf_printf(&r->out, "ok schema=%lld\n", (long long)v);
-	resp_send(r, 200, "text/plain; charset=utf-8");
+	int v = db_schema_version(r->db);
+	buf_printf(&r->out, "%s schema=%d\n", v > 0 ? "ok" : "indisponible", v);
+	resp_send(r, v > 0 ? 200 : 503, "text/plain; charset=utf-8");
 }
 
 static void about_page(struct req *r)

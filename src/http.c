@@ -106,7 +106,7 @@ void resp_send(struct req *r, int status, const char *ctype)
 
 void resp_json(struct req *r, int status, json_t *doc)
 {
-	char *s = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(doc);
 	buf_reset(&r->out);
 	buf_puts(&r->out, s ? s : "null");

@@ -145,8 +145,11 @@ static void plan_switcher(struct req *r)
 		if (n++ == 0)
 			buf_puts(&r->out, "<details class=\"plan-switcher\"><summary>Changer de "
 					  "plan</summary><ul>");
-		html_printf(&r->out, "<li><a href=\"/plans/%lld\">%s</a></li>",
-			    (long long)db_col_int64(st, 0), db_col_text(st, 1));
+		char href[48];
+		snprintf(href, sizeof href, "/plans/%lld", (long long)db_col_int64(st, 0));
+		html_printf(&r->out, "<li><a href=\"%s\"%R>%s</a></li>", href,
+			    r->path && !strcmp(r->path, href) ? " aria-current=\"page\"" : "",
+			    db_col_text(st, 1));
 	}
 	if (n)
 		buf_puts(&r->out, "</ul></details>");

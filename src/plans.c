@@ -257,8 +257,23 @@ static void levels_load(struct db *db, int64_t plan_id, char **names, int max)
 	db_finalize(st);
 }
 
+/* 1 when the '|'-separated list has this exact item. */
+static int list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, '|');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && !strncmp(p, item, n))
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Render nodes idx[0..n) and their subtrees; a tag already shown on the parent is not repeated. */
 static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, size_t n,
-			char **levels)
+			char **levels, const char *parent_tags)
 {
 	buf_puts(o, "<ol class=\"tree\">");
 	for (size_t i = 0; i < n; i++) {
@@ -270,16 +285,26 @@ static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, 
 			    "</span>",
 			    (long long)nd->id, nd->depth, nd->number, level, nd->title);
 		if (nd->tags) {
+			size_t mark = o->len;
+			int shown = 0;
 			buf_puts(o, " <span class=\"tags\">");
 			char *copy = xstrdup(nd->tags), *save = NULL;
 			for (char *tg = strtok_r(copy, "|", &save); tg; tg = strtok_r(NULL, "|", &save))
-				html_printf(o, "<span class=\"tag\">%s</span>", tg);
+				if (!list_has(parent_tags, tg)) {
+					html_printf(o, "<span class=\"tag\">%s</span>", tg);
+					shown++;
+				}
 			free(copy);
-			buf_puts(o, "</span>");
+			if (shown) {
+				buf_puts(o, "</span>");
+			} else {
+				o->len = mark; /* nothing new to show: drop the empty span */
+				o->data[mark] = '\0';
+			}
 		}
 		buf_puts(o, "</div>");
 		if (nd->nchildren)
-			tree_render(o, t, t->kids + nd->first_child, nd->nchildren, levels);
+			tree_render(o, t, t->kids + nd->first_child, nd->nchildren, levels, nd->tags);
 		buf_puts(o, "</li>");
 	}
 	buf_puts(o, "</ol>");
@@ -471,12 +496,24 @@ static void plan_page(struct req *r)
 	st = db_queryf(r->db, "SELECT a.id, a.name FROM plan_signatories s "
 			      "JOIN actors a ON a.id = s.actor_id WHERE s.plan_id = ? ORDER BY a.name",
 		       "I", id);
+	/* A long list of signatories folds after the first few. */
 	int n = 0;
-	while (st && db_step(st) == DB_ROW)
-		html_printf(&r->out, "%R<a href=\"/acteurs/%lld\">%s</a>", n++ ? ", " : "",
+	while (st && db_step(st) == DB_ROW) {
+		if (n == 0)
+			buf_puts(&r->out, "<ul class=\"inline-list\">");
+		if (n == 4)
+			buf_puts(&r->out, "</ul><details><summary>Voir les autres signataires</summary>"
+					  "<ul class=\"inline-list\">");
+		html_printf(&r->out, "<li><a href=\"/acteurs/%lld\">%s</a></li>",
 			    (long long)db_col_int64(st, 0), db_col_text(st, 1));
+		n++;
+	}
 	db_finalize(st);
-	if (!n)
+	if (n > 4)
+		buf_puts(&r->out, "</ul></details>");
+	else if (n)
+		buf_puts(&r->out, "</ul>");
+	else
 		buf_puts(&r->out, "aucun renseigné");
 	html_printf(&r->out, "</dd></div><div><dt>Visibilité</dt><dd>%s</dd></div>",
 		    is_public ? "publique" : "réservée aux membres");
@@ -499,7 +536,7 @@ static void plan_page(struct req *r)
 		buf_puts(&r->out, "</p>");
 	}
 	if (tree_load(r->db, id, &t) == 0 && t.nroots)
-		tree_render(&r->out, &t, t.roots, t.nroots, levels);
+		tree_render(&r->out, &t, t.roots, t.nroots, levels, NULL);
 	else
 		buf_puts(&r->out, "<p>Ce plan n'a pas encore d'arborescence.</p>");
 	buf_puts(&r->out, "</section>\n");

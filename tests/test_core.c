@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "embed.h"
 #include "harness.h"
 #include "http.h"
 #include "plans.h"
@@ -143,6 +144,40 @@ static void test_every_route_is_declared_well(void **state)
 		}
 }
 
+/* Every API route is described in the OpenAPI document, and every path there is served. */
+static void test_openapi_matches_routes(void **state)
+{
+	(void)state;
+	const struct embed_file *f = embed_find("assets/openapi.json");
+	assert_non_null(f);
+	json_error_t je;
+	json_t *doc = json_loadb((const char *)f->data, f->size, 0, &je);
+	assert_non_null(doc);
+	json_t *paths = json_object_get(doc, "paths");
+	size_t routes = 0;
+	for (const struct route *const *t = route_tables; *t; t++)
+		for (const struct route *r = *t; r->pattern; r++) {
+			if (strncmp(r->pattern, "/api/", 5) != 0)
+				continue;
+			routes++;
+			if (!json_object_get(paths, r->pattern))
+				fail_msg("route %s is not in assets/openapi.json", r->pattern);
+		}
+	assert_true(routes >= 8);
+	const char *key;
+	json_t *v;
+	json_object_foreach(paths, key, v)
+	{
+		int found = 0;
+		for (const struct route *const *t = route_tables; *t && !found; t++)
+			for (const struct route *r = *t; r->pattern && !found; r++)
+				found = !strcmp(r->pattern, key);
+		if (!found)
+			fail_msg("assets/openapi.json documents %s, which no route serves", key);
+	}
+	json_decref(doc);
+}
+
 static void test_passwords_and_roles(void **state)
 {
 	(void)state;
@@ -258,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_migrations_idempotent_and_constraints),
 		cmocka_unit_test(test_route_match),
 		cmocka_unit_test(test_every_route_is_declared_well),
+		cmocka_unit_test(test_openapi_matches_routes),
 		cmocka_unit_test(test_passwords_and_roles),
 		cmocka_unit_test(test_markdown_is_safe),
 		cmocka_unit_test(test_renumber),
