@@ -139,9 +139,9 @@ static void user_enable(struct req *r)
 const struct route admin_routes[] = {
 	{M_GET, "/admin/utilisateurs", ACC_ADMIN, users_get, "Liste des comptes"},
 	{M_POST, "/admin/utilisateurs", ACC_ADMIN, users_post, "Créer un compte"},
-	{M_POST, "/admin/utilisateurs/{id}/desactiver", ACC_ADMIN, user_disable,
+	{M_POST, "/admin/utilisateurs/{user}/desactiver", ACC_ADMIN, user_disable,
 	 "Désactiver un compte"},
-	{M_POST, "/admin/utilisateurs/{id}/reactiver", ACC_ADMIN, user_enable,
+	{M_POST, "/admin/utilisateurs/{user}/reactiver", ACC_ADMIN, user_enable,
 	 "Réactiver un compte"},
 	{0},
 };

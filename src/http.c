@@ -184,6 +184,14 @@ const char *req_form(struct req *r, const char *key)
 	return kv_get(&r->form, key);
 }
 
+const struct upload *req_file(struct req *r, const char *field)
+{
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (!strcmp(r->files[i].field, field))
+			return &r->files[i];
+	return NULL;
+}
+
 const char *req_query(struct req *r, const char *key)
 {
 	return kv_get(&r->query, key);
@@ -274,6 +282,71 @@ static int parse_urlencoded(struct req *r)
 	return rc;
 }
 
+/* Multipart parsing through libmicrohttpd's post processor, over the buffered body. */
+struct multipart_ctx {
+	struct req *r;
+	struct buf value; /* the text field being read */
+	char *key;
+	int in_file, bad;
+};
+
+static void multipart_flush(struct multipart_ctx *m)
+{
+	if (m->key && !m->in_file) {
+		if (!utf8_valid_text(buf_str(&m->value), m->value.len))
+			m->bad = 1;
+		else
+			kv_add(&m->r->form, m->key, buf_str(&m->value));
+	}
+	free(m->key);
+	m->key = NULL;
+	buf_reset(&m->value);
+	m->in_file = 0;
+}
+
+static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *filename, const char *content_type,
+				    const char *transfer_encoding, const char *data, uint64_t off,
+				    size_t size)
+{
+	(void)kind;
+	(void)transfer_encoding;
+	struct multipart_ctx *m = cls;
+	struct req *r = m->r;
+	if (off == 0) {
+		multipart_flush(m);
+		m->key = xstrdup(key);
+		if (filename) {
+			m->in_file = 1;
+			r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
+			struct upload *u = &r->files[r->nfiles++];
+			memset(u, 0, sizeof *u);
+			u->field = xstrdup(key);
+			u->filename = xstrdup(filename);
+			u->ctype = content_type ? xstrdup(content_type) : NULL;
+		}
+	}
+	if (m->in_file)
+		buf_append(&r->files[r->nfiles - 1].data, data, size);
+	else
+		buf_append(&m->value, data, size);
+	return MHD_YES;
+}
+
+/* Parse a multipart/form-data body into r->form and r->files. -1 when malformed. */
+static int parse_multipart(struct req *r)
+{
+	struct multipart_ctx m = {.r = r};
+	struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 64 * 1024, on_post_data, &m);
+	if (!pp)
+		return -1;
+	enum MHD_Result ok = MHD_post_process(pp, buf_str(&r->body), r->body.len);
+	MHD_destroy_post_processor(pp);
+	multipart_flush(&m);
+	buf_free(&m.value);
+	return ok == MHD_YES && !m.bad ? 0 : -1;
+}
+
 struct query_ctx {
 	struct req *r;
 	int bad;
@@ -358,6 +431,11 @@ static void dispatch(struct req *r)
 	    !strncasecmp(ctype, "application/x-www-form-urlencoded", 33) &&
 	    parse_urlencoded(r) < 0) {
 		resp_error(r, 400, "Le formulaire envoyé n'est pas valide (encodage ou UTF-8).");
+		return;
+	}
+	if (r->body.len && ctype && !strncasecmp(ctype, "multipart/form-data", 19) &&
+	    parse_multipart(r) < 0) {
+		resp_error(r, 400, "Le formulaire envoyé n'est pas valide (multipart ou UTF-8).");
 		return;
 	}
 	char *err = NULL;
@@ -523,6 +601,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		user_free(r->user);
 	kv_free(&r->query);
 	kv_free(&r->form);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		free(r->files[i].field);
+		free(r->files[i].filename);
+		free(r->files[i].ctype);
+		buf_free(&r->files[i].data);
+	}
+	free(r->files);
 	kv_free(&r->headers);
 	buf_free(&r->body);
 	buf_free(&r->out);

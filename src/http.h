@@ -32,6 +32,14 @@ void kv_add(struct kvlist *l, const char *key, const char *val);
 const char *kv_get(const struct kvlist *l, const char *key);
 void kv_free(struct kvlist *l);
 
+/* A file sent in a multipart/form-data form. */
+struct upload {
+	char *field;     /* the form field's name */
+	char *filename;  /* as sent by the browser (untrusted: display escaped, never a path) */
+	char *ctype;     /* as sent, or NULL */
+	struct buf data; /* the bytes */
+};
+
 struct user {
 	int64_t id;
 	char *email;
@@ -52,7 +60,9 @@ struct req {
 	const char *method_str;  /* as received */
 	char *path;              /* decoded path, without query string */
 	struct kvlist query;     /* decoded query arguments */
-	struct kvlist form;      /* decoded application/x-www-form-urlencoded body */
+	struct kvlist form;      /* decoded form fields (urlencoded or multipart text fields) */
+	struct upload *files;    /* multipart/form-data files */
+	size_t nfiles;
 	struct buf body;         /* raw request body */
 	int body_too_large;
 	int is_api;              /* path under /api/: errors answer JSON */
@@ -89,6 +99,8 @@ void resp_header(struct req *r, const char *name, const char *value);
 
 /* A form field (POST body) or NULL. */
 const char *req_form(struct req *r, const char *key);
+/* A file of a multipart form by field name, or NULL. */
+const struct upload *req_file(struct req *r, const char *field);
 /* A query argument or NULL. */
 const char *req_query(struct req *r, const char *key);
 /* A request header or NULL. */

@@ -179,7 +179,12 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 	nav_link(r, "/territoire", "Territoire",
 		 starts(p, "/territoire") || starts(p, "/communes") || starts(p, "/epcis"));
 	nav_link(r, "/acteurs", "Acteurs", starts(p, "/acteurs"));
-	buf_puts(&r->out, "</ul></nav>\n<div class=\"account\">");
+	buf_puts(&r->out, "</ul></nav>\n<form class=\"site-search\" method=\"get\" "
+			  "action=\"/recherche\" role=\"search\"><label for=\"site-q\" "
+			  "class=\"visually-hidden\">Rechercher</label><input id=\"site-q\" "
+			  "name=\"q\" type=\"search\" maxlength=\"200\" "
+			  "placeholder=\"Rechercher…\"><button type=\"submit\" class=\"button "
+			  "small\">Rechercher</button></form>\n<div class=\"account\">");
 	if (r->user) {
 		html_printf(&r->out, "<a href=\"/compte\"%R>%s</a>",
 			    starts(p, "/compte") ? " aria-current=\"page\"" : "", r->user->name);

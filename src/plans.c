@@ -602,8 +602,8 @@ static void api_plan(struct req *r)
 }
 
 const struct route plan_routes[] = {
-	{M_GET, "/plans/{id}", ACC_PUBLIC, plan_page, "Un plan et son arborescence numérotée"},
+	{M_GET, "/plans/{plan}", ACC_PUBLIC, plan_page, "Un plan et son arborescence numérotée"},
 	{M_GET, "/api/v1/plans", ACC_PUBLIC, api_plans, "Liste des plans visibles"},
-	{M_GET, "/api/v1/plans/{id}", ACC_PUBLIC, api_plan, "Un plan avec son arborescence"},
+	{M_GET, "/api/v1/plans/{plan}", ACC_PUBLIC, api_plan, "Un plan avec son arborescence"},
 	{0},
 };

@@ -13,10 +13,16 @@ extern const struct route geo_routes[];
 extern const struct route actor_routes[];
 extern const struct route account_routes[];
 extern const struct route admin_routes[];
+extern const struct route plan_edit_routes[];
+extern const struct route fiche_routes[];
+extern const struct route cycle_routes[];
+extern const struct route plan_io_routes[];
+extern const struct route search_routes[];
 
 const struct route *const route_tables[] = {
-	asset_routes, home_routes, plan_routes, geo_routes,
-	actor_routes, account_routes, admin_routes, NULL,
+	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, fiche_routes,
+	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes,
+	account_routes, admin_routes,	 NULL,
 };
 
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,

@@ -623,6 +623,66 @@ static void test_account_change_name_escaped(void **state)
 	client_free(c);
 }
 
+static void test_search(void **state)
+{
+	(void)state;
+	struct resp r;
+	/* Accents and case folded: "CRECHE" finds "crèche". */
+	get("/api/v1/search?q=CRECHE", &r);
+	assert_int_equal(r.status, 200);
+	assert_true(has(&r, "crèche de Saillans"));
+	resp_free(&r);
+	get("/recherche?q=cr%C3%A8che+saillans", &r);
+	assert_int_equal(r.status, 200);
+	assert_true(has(&r, "<mark>crèche</mark>"));
+	resp_free(&r);
+	/* Hostile or odd input: no error, escaped, nothing found or plain results. */
+	const char *odd[] = {"/api/v1/search?q=%22+OR+1%3D1+--", "/api/v1/search?q=NEAR(a+b)",
+			     "/api/v1/search?q=title%3Ax", "/api/v1/search?q=*"};
+	for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+		get(odd[i], &r);
+		assert_true(r.status == 200 || r.status == 400);
+		assert_header_contains(&r, "Content-Type", "application/json");
+		resp_free(&r);
+	}
+	get("/recherche?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(buf_str(&r.body), "<script>alert"));
+	assert_true(has(&r, "&lt;script&gt;"));
+	resp_free(&r);
+	struct buf q = {0};
+	buf_puts(&q, "/api/v1/search?q=");
+	for (int i = 0; i < 201; i++)
+		buf_putc(&q, 'a');
+	get(buf_str(&q), &r);
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	buf_free(&q);
+	/* A private plan's nodes are found by its members only. */
+	struct db *db = th_db(&T);
+	int64_t plan = 0;
+	assert_int_equal(db_int64f(db, &plan,
+				   "INSERT INTO plans (kind, title, is_public, created_at, updated_at) "
+				   "VALUES ('autre', 'Plan secret', 0, 'x', 'x') RETURNING id",
+				   ""),
+			 DB_OK);
+	assert_int_equal(db_execf(db, "INSERT INTO nodes (plan_id, position, depth, number, title, "
+				      "created_at, updated_at) VALUES (?, 1, 0, '1', "
+				      "'Zorglub confidentiel', 'x', 'x')",
+				  "I", plan),
+			 DB_OK);
+	db_close(db);
+	get("/api/v1/search?q=zorglub", &r);
+	assert_null(strstr(buf_str(&r.body), "Zorglub"));
+	resp_free(&r);
+	struct client *a = client_new(&T);
+	assert_int_equal(client_login(a, DEMO_ADMIN, DEMO_PASSWORD), 303);
+	client_get(a, "/api/v1/search?q=zorglub", &r);
+	assert_true(has(&r, "Zorglub confidentiel"));
+	resp_free(&r);
+	client_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_open_redirect_refused),
 		cmocka_unit_test(test_static_assets_cached),
 		cmocka_unit_test(test_account_change_name_escaped),
+		cmocka_unit_test(test_search),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
