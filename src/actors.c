@@ -4,6 +4,7 @@
 #include "db.h"
 #include "layout.h"
 #include "plans.h"
+#include "text.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -127,12 +128,13 @@ static int siren_valid(const char *s)
  * owned by the filter (NULL when the argument is absent or blank); free with filter_free().
  */
 struct actor_filter {
-	char *q;       /* part of the name, matched case-insensitively */
+	char *q;       /* part of the name, matched without regard to case or accents */
 	char *kind;    /* one of actor_kinds */
 	char *commune; /* an INSEE code (commune_is_code) or a commune name */
 	int commune_is_code;
-	char *epci;      /* SIREN of the EPCI of the actor's commune */
-	char *q_pattern; /* q as a LIKE pattern: "%q%" with \ % _ escaped */
+	char *epci;        /* SIREN of the EPCI of the actor's commune */
+	char *q_pattern;   /* text_fold(q) as a LIKE pattern: "%key%" with \ % _ escaped */
+	char *commune_key; /* text_fold(commune) when commune is a name, else NULL */
 };
 
 static void filter_free(struct actor_filter *f)
@@ -142,6 +144,7 @@ static void filter_free(struct actor_filter *f)
 	free(f->commune);
 	free(f->epci);
 	free(f->q_pattern);
+	free(f->commune_key);
 	memset(f, 0, sizeof *f);
 }
 
@@ -182,21 +185,17 @@ static const char *filter_parse(struct req *r, struct actor_filter *f)
 			f->commune_is_code = 1;
 		} else if (utf8_length(f->commune) > ACTORS_TEXT_MAX) {
 			return "Le nom de commune est limité à 200 caractères.";
+		} else {
+			f->commune_key = text_fold(f->commune);
 		}
 	}
 	if (f->epci && !siren_valid(f->epci))
 		return "Le code de l'intercommunalité doit être un numéro SIREN de 9 chiffres.";
 
 	if (f->q) {
-		struct buf p = {0};
-		buf_putc(&p, '%');
-		for (const char *s = f->q; *s; s++) {
-			if (*s == '\\' || *s == '%' || *s == '_')
-				buf_putc(&p, '\\');
-			buf_putc(&p, *s);
-		}
-		buf_putc(&p, '%');
-		f->q_pattern = buf_steal(&p);
+		char *key = text_fold(f->q);
+		f->q_pattern = text_like_pattern("%", key, "%");
+		free(key);
 	}
 	return NULL;
 }
@@ -209,18 +208,18 @@ static int filter_any(const struct actor_filter *f)
 
 /*
  * Append to sql the FROM and WHERE clauses for f: literal fragments only, the values are bound
- * by filter_bind() in the same order. The actor is `a`, its commune (if any) `c`.
+ * by filter_bind() in the same order. The actor is `a`, its commune (if any) `c`. Names are
+ * compared through their stored search keys (search_name = text_fold(name)).
  */
 static void filter_sql(struct buf *sql, const struct actor_filter *f)
 {
 	buf_puts(sql, " FROM actors a LEFT JOIN communes c ON c.code = a.commune WHERE 1 = 1");
 	if (f->q)
-		buf_puts(sql, " AND lower(a.name) LIKE lower(?) ESCAPE '\\'");
+		buf_puts(sql, " AND a.search_name LIKE ? ESCAPE '\\'");
 	if (f->kind)
 		buf_puts(sql, " AND a.kind = ?");
 	if (f->commune)
-		buf_puts(sql, f->commune_is_code ? " AND a.commune = ?"
-		                                 : " AND lower(c.name) = lower(?)");
+		buf_puts(sql, f->commune_is_code ? " AND a.commune = ?" : " AND c.search_name = ?");
 	if (f->epci)
 		buf_puts(sql, " AND c.epci = ?");
 }
@@ -234,7 +233,7 @@ static int filter_bind(struct db_stmt *st, const struct actor_filter *f)
 	if (f->kind)
 		db_bind_text(st, i++, f->kind);
 	if (f->commune)
-		db_bind_text(st, i++, f->commune);
+		db_bind_text(st, i++, f->commune_is_code ? f->commune : f->commune_key);
 	if (f->epci)
 		db_bind_text(st, i++, f->epci);
 	return i;
@@ -287,7 +286,7 @@ static struct db_stmt *actors_select(struct db *db, const struct actor_filter *f
 	buf_puts(&sql, "SELECT a.id, a.name, a.kind, a.siret, a.address, a.commune, c.name, "
 	               "a.latitude, a.longitude, a.website");
 	filter_sql(&sql, f);
-	buf_puts(&sql, " ORDER BY lower(a.name), a.id LIMIT ? OFFSET ?");
+	buf_puts(&sql, " ORDER BY a.search_name, a.id LIMIT ? OFFSET ?");
 	struct db_stmt *st = db_prepare(db, buf_str(&sql));
 	buf_free(&sql);
 	if (!st)
@@ -432,9 +431,9 @@ static void filter_form(struct req *r, const struct actor_filter *f)
 	    f->commune);
 	/* The EPCIs where some actor is based. */
 	struct db_stmt *st =
-	    db_prepare(r->db, "SELECT DISTINCT e.code, e.name FROM actors a "
+	    db_prepare(r->db, "SELECT DISTINCT e.code, e.name, e.search_name FROM actors a "
 	                      "JOIN communes c ON c.code = a.commune "
-	                      "JOIN epcis e ON e.code = c.epci ORDER BY e.name, e.code");
+	                      "JOIN epcis e ON e.code = c.epci ORDER BY e.search_name, e.code");
 	int found = 0;
 	while (st && db_step(st) == DB_ROW) {
 		int selected = f->epci && !strcmp(f->epci, db_col_text(st, 0));

@@ -1,7 +1,9 @@
 /* geo: territory pages and API — départements, EPCIs, communes, and what each one holds. */
+#include "actors.h"
 #include "db.h"
 #include "layout.h"
 #include "plans.h"
+#include "text.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -102,136 +104,12 @@ static void put_population(struct buf *o, struct db_stmt *st, int col)
 	html_printf(o, "%s", n);
 }
 
-/* --- accent- and case-insensitive search -------------------------------------------------- */
+/* --- search ------------------------------------------------------------------------------- */
 
 /*
- * The folding rules shared by the search key of a query (fold_text) and of a name in SQL
- * (sql_with_fold): after lower-casing ASCII, each `from` becomes `to`. Upper-case accented
- * letters are listed because SQLite's LOWER() only lower-cases ASCII; PostgreSQL's handles them
- * first.
+ * Names are searched through their stored key, communes.search_name = text_fold(name), written
+ * by the import: the search text is folded the same way and compared with = and LIKE.
  */
-static const struct {
-	const char *from, *to;
-} folds[] = {
-    {"à", "a"}, {"â", "a"}, {"ä", "a"},  {"á", "a"},  {"À", "a"},  {"Â", "a"},  {"Ä", "a"},
-    {"ç", "c"}, {"Ç", "c"}, {"é", "e"},  {"è", "e"},  {"ê", "e"},  {"ë", "e"},  {"É", "e"},
-    {"È", "e"}, {"Ê", "e"}, {"Ë", "e"},  {"î", "i"},  {"ï", "i"},  {"í", "i"},  {"Î", "i"},
-    {"Ï", "i"}, {"ô", "o"}, {"ö", "o"},  {"ó", "o"},  {"Ô", "o"},  {"Ö", "o"},  {"ù", "u"},
-    {"û", "u"}, {"ü", "u"}, {"ú", "u"},  {"Ù", "u"},  {"Û", "u"},  {"Ü", "u"},  {"ÿ", "y"},
-    {"Ÿ", "y"}, {"ñ", "n"}, {"œ", "oe"}, {"Œ", "oe"}, {"æ", "ae"}, {"Æ", "ae"}, {"-", " "},
-    {"'", " "}, {"’", " "},
-};
-#define NFOLDS (sizeof folds / sizeof *folds)
-
-/* Append s as the inside of a SQL string literal (quotes doubled). Only for our own constants. */
-static void sql_quote_const(struct buf *sql, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_putc(sql, '\'');
-		buf_putc(sql, *s);
-	}
-}
-
-/* Nested REPLACE() calls per derived table: SQLite's parser stack overflows past about 30. */
-#define FOLD_LAYER 12
-
-/*
- * Append layer k of sql_with_fold(): the rows of the layer below (of `base` for k = 0) with one
- * more column, f<k> (or `folded` for the last layer), that applies the folding rules of this
- * layer to the column below (to LOWER(base.column) for k = 0).
- */
-static void sql_fold_layer(struct buf *sql, const char *base, const char *column, size_t k)
-{
-	size_t from = k * FOLD_LAYER, to = from + FOLD_LAYER < NFOLDS ? from + FOLD_LAYER : NFOLDS;
-	buf_printf(sql, "(SELECT t%zu.*, ", k);
-	for (size_t i = from; i < to; i++)
-		buf_puts(sql, "REPLACE(");
-	if (k == 0)
-		buf_printf(sql, "LOWER(t0.%s)", column);
-	else
-		buf_printf(sql, "t%zu.f%zu", k, k - 1);
-	for (size_t i = from; i < to; i++) {
-		buf_puts(sql, ", '");
-		sql_quote_const(sql, folds[i].from);
-		buf_puts(sql, "', '");
-		sql_quote_const(sql, folds[i].to);
-		buf_puts(sql, "')");
-	}
-	if (to == NFOLDS)
-		buf_puts(sql, " AS folded FROM ");
-	else
-		buf_printf(sql, " AS f%zu FROM ", k);
-	if (k == 0) {
-		buf_printf(sql, "(%s) t0)", base);
-	} else {
-		sql_fold_layer(sql, base, column, k - 1);
-		buf_printf(sql, " t%zu)", k);
-	}
-}
-
-/*
- * Append a derived table: the rows of `base` (a SELECT of ours whose output column names are
- * distinct; its parameters come first in the text) with one more column, `folded`, the search
- * key of its column `column`: LOWER() then one REPLACE() per folding rule, portable to SQLite
- * and PostgreSQL. The caller appends the alias. The rules are applied in layers of derived
- * tables because a single expression nests too deep for SQLite's parser.
- */
-static void sql_with_fold(struct buf *sql, const char *base, const char *column)
-{
-	sql_fold_layer(sql, base, column, (NFOLDS - 1) / FOLD_LAYER);
-}
-
-/*
- * The search key of s: ASCII lower-cased, folded by the rules above, white space runs collapsed
- * to one space and trimmed. Malloc'ed; the caller frees.
- */
-static char *fold_text(const char *s)
-{
-	struct buf b = {0};
-	while (*s) {
-		size_t i;
-		for (i = 0; i < NFOLDS; i++) {
-			size_t n = strlen(folds[i].from);
-			if (!strncmp(s, folds[i].from, n)) {
-				buf_puts(&b, folds[i].to);
-				s += n;
-				break;
-			}
-		}
-		if (i < NFOLDS)
-			continue;
-		char c = *s++;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		else if (c == '\t' || c == '\n' || c == '\r')
-			c = ' ';
-		buf_putc(&b, c);
-	}
-	/* Collapse and trim spaces in place. */
-	char *text = buf_steal(&b), *o = text;
-	for (const char *p = text; *p; p++)
-		if (*p != ' ' || (o > text && o[-1] != ' '))
-			*o++ = *p;
-	if (o > text && o[-1] == ' ')
-		o--;
-	*o = '\0';
-	return text;
-}
-
-/* s with LIKE's metacharacters (% _ \) escaped by a backslash, between prefix and suffix. */
-static char *like_pattern(const char *prefix, const char *s, const char *suffix)
-{
-	struct buf b = {0};
-	buf_puts(&b, prefix);
-	for (; *s; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *s);
-	}
-	buf_puts(&b, suffix);
-	return buf_steal(&b);
-}
 
 /* Bound text parameters collected while a query is assembled; each is owned (malloc'ed). */
 struct sql_args {
@@ -261,7 +139,7 @@ static void args_free(struct sql_args *a)
 
 /* What to look for among communes. Borrowed codes must have been validated. */
 struct commune_filter {
-	char *key;               /* folded search text; NULL or "" when none */
+	char *key;               /* text_fold() of the search text; NULL or "" when none */
 	char *code;              /* the text upper-cased when it may begin a code, else NULL */
 	int digits;              /* code is digits only: it may also begin a postal code */
 	int text;                /* a search text was given */
@@ -279,7 +157,7 @@ static void filter_init(struct commune_filter *f, const char *q, const char *dep
 	if (str_blank(q))
 		return;
 	f->text = 1;
-	f->key = fold_text(q);
+	f->key = text_fold(q);
 	char *up = str_trim_dup(q);
 	size_t n = strlen(up);
 	int ok = n >= 2 && n <= 5 && is_digit(up[0]);
@@ -303,17 +181,7 @@ static void filter_free(struct commune_filter *f)
 	free(f->code);
 }
 
-/* The communes with their search key, as a derived table `s` (SQL text, no parameters). */
-static void commune_source(struct buf *sql)
-{
-	sql_with_fold(sql,
-	              "SELECT c.code, c.name, c.departement, c.epci, c.population, "
-	              "c.latitude, c.longitude, c.postal_codes FROM communes c",
-	              "name");
-	buf_puts(sql, " s");
-}
-
-/* Append the WHERE clause of f on `s`, with its parameters. */
+/* Append the WHERE clause of f on the communes `c`, with its parameters. */
 static void commune_where(struct buf *sql, struct sql_args *a, const struct commune_filter *f)
 {
 	buf_puts(sql, " WHERE 1 = 1");
@@ -321,26 +189,26 @@ static void commune_where(struct buf *sql, struct sql_args *a, const struct comm
 		int n = 0;
 		buf_puts(sql, " AND (");
 		if (f->key && *f->key) {
-			buf_puts(sql, "s.folded LIKE ? ESCAPE '\\'");
-			args_add(a, like_pattern("%", f->key, "%"));
+			buf_puts(sql, "c.search_name LIKE ? ESCAPE '\\'");
+			args_add(a, text_like_pattern("%", f->key, "%"));
 			n++;
 		}
 		if (f->code) {
-			buf_printf(sql, "%ss.code LIKE ?", n++ ? " OR " : "");
+			buf_printf(sql, "%sc.code LIKE ?", n++ ? " OR " : "");
 			args_add(a, xasprintf("%s%%", f->code));
 		}
 		if (f->code && f->digits) {
-			buf_printf(sql, "%s(' ' || s.postal_codes) LIKE ?", n++ ? " OR " : "");
+			buf_printf(sql, "%s(' ' || c.postal_codes) LIKE ?", n++ ? " OR " : "");
 			args_add(a, xasprintf("%% %s%%", f->code));
 		}
 		buf_puts(sql, n ? ")" : "1 = 0)");
 	}
 	if (f->departement) {
-		buf_puts(sql, " AND s.departement = ?");
+		buf_puts(sql, " AND c.departement = ?");
 		args_add(a, xstrdup(f->departement));
 	}
 	if (f->epci) {
-		buf_puts(sql, " AND s.epci = ?");
+		buf_puts(sql, " AND c.epci = ?");
 		args_add(a, xstrdup(f->epci));
 	}
 }
@@ -372,8 +240,7 @@ static struct db_stmt *commune_search(struct db *db, const struct commune_filter
 	struct sql_args a = {0};
 	struct db_stmt *st = NULL;
 
-	buf_puts(&sql, "SELECT COUNT(*) FROM ");
-	commune_source(&sql);
+	buf_puts(&sql, "SELECT COUNT(*) FROM communes c");
 	commune_where(&sql, &a, f);
 	st = db_prepare(db, buf_str(&sql));
 	if (!st)
@@ -389,21 +256,21 @@ static struct db_stmt *commune_search(struct db *db, const struct commune_filter
 
 	args_free(&a);
 	buf_reset(&sql);
-	buf_puts(&sql, "SELECT s.code, s.name, s.departement, d.name, s.epci, e.name, "
-	               "s.population, s.latitude, s.longitude, s.postal_codes FROM ");
-	commune_source(&sql);
-	buf_puts(&sql, " LEFT JOIN departements d ON d.code = s.departement "
-	               "LEFT JOIN epcis e ON e.code = s.epci");
+	buf_puts(&sql, "SELECT c.code, c.name, c.departement, d.name, c.epci, e.name, "
+	               "c.population, c.latitude, c.longitude, c.postal_codes "
+	               "FROM communes c "
+	               "LEFT JOIN departements d ON d.code = c.departement "
+	               "LEFT JOIN epcis e ON e.code = c.epci");
 	commune_where(&sql, &a, f);
 	buf_puts(&sql, " ORDER BY ");
 	if (f->text) {
-		buf_puts(&sql, "CASE WHEN s.folded = ? OR s.code = ? THEN 0 "
-		               "WHEN s.folded LIKE ? ESCAPE '\\' THEN 1 ELSE 2 END, ");
+		buf_puts(&sql, "CASE WHEN c.search_name = ? OR c.code = ? THEN 0 "
+		               "WHEN c.search_name LIKE ? ESCAPE '\\' THEN 1 ELSE 2 END, ");
 		args_add(&a, xstrdup(f->key ? f->key : ""));
 		args_add(&a, xstrdup(f->code ? f->code : ""));
-		args_add(&a, f->key && *f->key ? like_pattern("", f->key, "%") : xstrdup(""));
+		args_add(&a, f->key && *f->key ? text_like_pattern("", f->key, "%") : xstrdup(""));
 	}
-	buf_puts(&sql, "s.folded, s.code LIMIT ? OFFSET ?");
+	buf_puts(&sql, "c.search_name, c.code LIMIT ? OFFSET ?");
 	st = db_prepare(db, buf_str(&sql));
 	if (!st)
 		goto out;
@@ -476,36 +343,6 @@ static void put_epci_kind(struct buf *o, const char *kind)
 		html_printf(o, "<abbr title=\"%s\">%s</abbr>", label, kind);
 	else
 		html_printf(o, "%s", kind);
-}
-
-/* The French name of an actor kind; the kind itself when unknown. */
-static const char *actor_kind_label(const char *kind)
-{
-	static const struct {
-		const char *kind, *label;
-	} kinds[] = {
-	    {"alsh", "Accueil de loisirs sans hébergement (ALSH)"},
-	    {"association", "Association"},
-	    {"autre", "Autre structure"},
-	    {"caf", "Caisse d'allocations familiales (Caf)"},
-	    {"ccas", "Centre communal d'action sociale (CCAS)"},
-	    {"centre_social", "Centre social"},
-	    {"commune", "Commune"},
-	    {"departement", "Département"},
-	    {"eaje", "Établissement d'accueil du jeune enfant (EAJE)"},
-	    {"epci", "Intercommunalité (EPCI)"},
-	    {"etat", "Service de l'État"},
-	    {"evs", "Espace de vie sociale (EVS)"},
-	    {"france_services", "France services"},
-	    {"laep", "Lieu d'accueil enfants-parents (LAEP)"},
-	    {"mission_locale", "Mission locale"},
-	    {"msa", "Mutualité sociale agricole (MSA)"},
-	    {"rpe", "Relais petite enfance (RPE)"},
-	};
-	for (size_t i = 0; kind && i < sizeof kinds / sizeof *kinds; i++)
-		if (!strcmp(kinds[i].kind, kind))
-			return kinds[i].label;
-	return kind ? kind : "";
 }
 
 /* A plan's period from columns y0 and y1 (either may be NULL). */
@@ -784,15 +621,14 @@ static void territory_page(struct req *r)
 	}
 	db_finalize(st);
 
-	struct buf sql = {0};
-	buf_puts(&sql, "SELECT s.code, s.name, s.kind, s.population, s.communes FROM ");
-	sql_with_fold(&sql,
-	              "SELECT e.code, e.name, e.kind, e.population, COUNT(c.code) AS communes "
-	              "FROM epcis e JOIN communes c ON c.epci = e.code "
-	              "WHERE c.departement = ? "
-	              "GROUP BY e.code, e.name, e.kind, e.population",
-	              "name");
-	buf_puts(&sql, " s ORDER BY s.folded, s.code");
+	/* The EPCIs with communes in one département, run once per département. */
+	struct db_stmt *epcis = db_prepare(r->db, "SELECT e.code, e.name, e.kind, e.population, "
+	                                          "COUNT(c.code) "
+	                                          "FROM epcis e JOIN communes c ON c.epci = e.code "
+	                                          "WHERE c.departement = ? "
+	                                          "GROUP BY e.code, e.name, e.kind, e.population, "
+	                                          "e.search_name "
+	                                          "ORDER BY e.search_name, e.code");
 
 	page_begin(r, "Territoire", (const struct crumb[]){{NULL, NULL}});
 	buf_puts(&r->out, "<h1>Territoire</h1>\n<p class=\"lead\">Les départements, leurs "
@@ -824,11 +660,12 @@ static void territory_page(struct req *r)
 		else
 			buf_puts(&r->out, "population inconnue</p>\n");
 
-		st = db_prepare(r->db, buf_str(&sql));
 		int n = 0;
-		if (st)
-			db_bind_text(st, 1, d->code);
-		while (st && db_step(st) == DB_ROW) {
+		if (epcis) {
+			db_reset(epcis);
+			db_bind_text(epcis, 1, d->code);
+		}
+		while (epcis && db_step(epcis) == DB_ROW) {
 			if (n++ == 0)
 				html_printf(
 				    &r->out,
@@ -841,17 +678,16 @@ static void territory_page(struct req *r)
 				    "\n<tbody>\n",
 				    d->name, d->code);
 			char count[64];
-			format_int(count, db_col_int64(st, 4));
+			format_int(count, db_col_int64(epcis, 4));
 			html_printf(&r->out,
 			            "<tr><th scope=\"row\"><a href=\"/epcis/%u\">%s</a></th><td>",
-			            db_col_text(st, 0), db_col_text(st, 1));
-			put_epci_kind(&r->out, db_col_text(st, 2));
+			            db_col_text(epcis, 0), db_col_text(epcis, 1));
+			put_epci_kind(&r->out, db_col_text(epcis, 2));
 			html_printf(&r->out, "</td><td class=\"num\">%s</td><td class=\"num\">",
 			            count);
-			put_population(&r->out, st, 3);
+			put_population(&r->out, epcis, 3);
 			buf_puts(&r->out, "</td></tr>\n");
 		}
-		db_finalize(st);
 		if (n)
 			buf_puts(&r->out, "</tbody></table></div>\n");
 		else
@@ -874,7 +710,7 @@ static void territory_page(struct req *r)
 		free(deps[i].name);
 	}
 	free(deps);
-	buf_free(&sql);
+	db_finalize(epcis);
 	page_end(r);
 }
 
@@ -1123,7 +959,7 @@ static void commune_page(struct req *r)
 	                  "implantés dans la commune</h2>\n");
 	struct db_stmt *st = db_queryf(r->db,
 	                               "SELECT id, name, kind FROM actors WHERE commune = ? "
-	                               "ORDER BY name, id",
+	                               "ORDER BY search_name, id",
 	                               "s", c.code);
 	int n = 0;
 	while (st && db_step(st) == DB_ROW) {
@@ -1279,18 +1115,12 @@ static void epci_page(struct req *r)
 
 	buf_puts(&r->out, "<section aria-labelledby=\"communes\"><h2 id=\"communes\">Communes "
 	                  "membres</h2>\n");
-	struct buf sql = {0};
-	buf_puts(&sql, "SELECT s.code, s.name, s.population, s.located FROM ");
-	sql_with_fold(&sql,
-	              "SELECT c.code, c.name, c.population, "
-	              "CASE WHEN c.latitude IS NULL OR c.longitude IS NULL THEN 0 ELSE 1 END "
-	              "AS located FROM communes c WHERE c.epci = ?",
-	              "name");
-	buf_puts(&sql, " s ORDER BY s.folded, s.code");
-	st = db_prepare(r->db, buf_str(&sql));
-	buf_free(&sql);
-	if (st)
-		db_bind_text(st, 1, e.code);
+	st = db_queryf(r->db,
+	               "SELECT c.code, c.name, c.population, "
+	               "CASE WHEN c.latitude IS NULL OR c.longitude IS NULL THEN 0 ELSE 1 END "
+	               "FROM communes c WHERE c.epci = ? "
+	               "ORDER BY c.search_name, c.code",
+	               "s", e.code);
 	n = 0;
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
@@ -1440,7 +1270,7 @@ static void api_commune(struct req *r)
 	json_t *actors = json_array();
 	struct db_stmt *st = db_queryf(r->db,
 	                               "SELECT id, name, kind FROM actors WHERE commune = ? "
-	                               "ORDER BY name, id",
+	                               "ORDER BY search_name, id",
 	                               "s", c.code);
 	while (st && db_step(st) == DB_ROW) {
 		json_t *a = json_object();
@@ -1478,20 +1308,19 @@ static void api_epcis(struct req *r)
 	             "(par exemple 26 ou 2A).",
 	             &departement))
 		return;
-	struct buf sql = {0};
-	buf_puts(&sql, "SELECT s.code, s.name, s.kind, s.population, s.communes FROM ");
-	sql_with_fold(&sql,
-	              departement ? "SELECT e.code, e.name, e.kind, e.population, "
-	                            "(SELECT COUNT(*) FROM communes c WHERE c.epci = e.code) "
-	                            "AS communes FROM epcis e WHERE EXISTS (SELECT 1 FROM "
-	                            "communes c WHERE c.epci = e.code AND c.departement = ?)"
-	                          : "SELECT e.code, e.name, e.kind, e.population, "
-	                            "(SELECT COUNT(*) FROM communes c WHERE c.epci = e.code) "
-	                            "AS communes FROM epcis e",
-	              "name");
-	buf_puts(&sql, " s ORDER BY s.folded, s.code");
-	struct db_stmt *st = db_prepare(r->db, buf_str(&sql));
-	buf_free(&sql);
+	/* All EPCIs, or those with a commune in the département. */
+	static const char *const sql[2] = {
+	    "SELECT e.code, e.name, e.kind, e.population, "
+	    "(SELECT COUNT(*) FROM communes c WHERE c.epci = e.code) "
+	    "FROM epcis e "
+	    "ORDER BY e.search_name, e.code",
+	    "SELECT e.code, e.name, e.kind, e.population, "
+	    "(SELECT COUNT(*) FROM communes c WHERE c.epci = e.code) "
+	    "FROM epcis e "
+	    "WHERE EXISTS (SELECT 1 FROM communes c WHERE c.epci = e.code AND c.departement = ?) "
+	    "ORDER BY e.search_name, e.code",
+	};
+	struct db_stmt *st = db_prepare(r->db, sql[departement != NULL]);
 	if (!st) {
 		resp_error(r, 500, "Lecture des EPCI impossible.");
 		return;

@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "db.h"
 #include "embed.h"
+#include "text.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -17,7 +18,7 @@ static json_t *load_array(const struct geo_source *src, char **err)
 	json_t *j = json_loadb(src->data, src->size, 0, &je);
 	if (!j) {
 		*err = xasprintf("%s, ligne %d, colonne %d : JSON non valide (%s)", src->name,
-				 je.line, je.column, je.text);
+		                 je.line, je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_array(j)) {
@@ -29,13 +30,12 @@ static json_t *load_array(const struct geo_source *src, char **err)
 }
 
 /* A required string member; sets *err naming the entry when missing. */
-static const char *need_str(json_t *o, const char *key, const char *file, size_t index,
-			    char **err)
+static const char *need_str(json_t *o, const char *key, const char *file, size_t index, char **err)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	if ((!s || !*s) && !*err)
 		*err = xasprintf("%s, entrée n° %zu : champ « %s » absent ou vide", file, index + 1,
-				 key);
+		                 key);
 	return s;
 }
 
@@ -50,15 +50,15 @@ static int code_ok(const char *s, size_t min, size_t max)
 	return 1;
 }
 
-static int import_departements(struct db *db, const struct geo_source *src,
-			       struct geo_stats *stats, char **err)
+static int import_departements(struct db *db, const struct geo_source *src, struct geo_stats *stats,
+                               char **err)
 {
 	json_t *arr = load_array(src, err);
 	if (!arr)
 		return -1;
 	struct db_stmt *st = db_prepare(db, "INSERT INTO departements (code, name, region) "
-					    "VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
-					    "name = excluded.name, region = excluded.region");
+	                                    "VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+	                                    "name = excluded.name, region = excluded.region");
 	size_t i;
 	json_t *o;
 	int rc = st ? 0 : -1;
@@ -71,8 +71,9 @@ static int import_departements(struct db *db, const struct geo_source *src,
 			break;
 		}
 		if (!code_ok(code, 2, 3)) {
-			*err = xasprintf("%s, entrée n° %zu : code de département non valide « %s »",
-					 src->name, i + 1, code);
+			*err =
+			    xasprintf("%s, entrée n° %zu : code de département non valide « %s »",
+			              src->name, i + 1, code);
 			rc = -1;
 			break;
 		}
@@ -91,7 +92,7 @@ static int import_departements(struct db *db, const struct geo_source *src,
 }
 
 static int import_communes(struct db *db, const struct geo_source *src, struct geo_stats *stats,
-			   char **err)
+                           char **err)
 {
 	json_t *arr = load_array(src, err);
 	if (!arr)
@@ -99,11 +100,12 @@ static int import_communes(struct db *db, const struct geo_source *src, struct g
 	/* Communes of a département not in departements.json (some overseas collectivities) are
 	 * kept without département rather than refused. */
 	struct db_stmt *st = db_prepare(
-		db, "INSERT INTO communes (code, name, departement, population, postal_codes) "
-		    "VALUES (?, ?, (SELECT code FROM departements WHERE code = ?), ?, ?) "
-		    "ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
-		    "departement = excluded.departement, population = excluded.population, "
-		    "postal_codes = excluded.postal_codes");
+	    db, "INSERT INTO communes (code, name, departement, population, postal_codes, "
+	        "search_name) "
+	        "VALUES (?, ?, (SELECT code FROM departements WHERE code = ?), ?, ?, ?) "
+	        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
+	        "departement = excluded.departement, population = excluded.population, "
+	        "postal_codes = excluded.postal_codes, search_name = excluded.search_name");
 	size_t i;
 	json_t *o;
 	int rc = st ? 0 : -1;
@@ -126,14 +128,14 @@ static int import_communes(struct db *db, const struct geo_source *src, struct g
 		}
 		if (!code_ok(code, 5, 5)) {
 			*err = xasprintf("%s, entrée n° %zu : code INSEE non valide « %s »",
-					 src->name, i + 1, code);
+			                 src->name, i + 1, code);
 			rc = -1;
 			break;
 		}
 		json_t *pop = json_object_get(o, "population");
 		if (pop && (!json_is_integer(pop) || json_integer_value(pop) < 0)) {
-			*err = xasprintf("%s, entrée n° %zu (%s) : population non valide", src->name,
-					 i + 1, code);
+			*err = xasprintf("%s, entrée n° %zu (%s) : population non valide",
+			                 src->name, i + 1, code);
 			rc = -1;
 			break;
 		}
@@ -147,16 +149,20 @@ static int import_communes(struct db *db, const struct geo_source *src, struct g
 			buf_puts(&pc, json_string_value(v));
 		}
 		db_reset(st);
-		db_bindf(st, "sss", code, name, json_string_value(json_object_get(o, "departement")));
+		db_bindf(st, "sss", code, name,
+		         json_string_value(json_object_get(o, "departement")));
 		if (pop)
 			db_bind_int64(st, 4, json_integer_value(pop));
 		else
 			db_bind_null(st, 4);
 		db_bind_text(st, 5, buf_str(&pc));
 		buf_free(&pc);
+		char *key = text_fold(name);
+		db_bind_text(st, 6, key); /* copied by the binding */
+		free(key);
 		if (db_step(st) != DB_DONE) {
 			*err = xasprintf("%s, entrée n° %zu (%s) : %s", src->name, i + 1, code,
-					 db_errmsg(db));
+			                 db_errmsg(db));
 			rc = -1;
 			break;
 		}
@@ -168,15 +174,18 @@ static int import_communes(struct db *db, const struct geo_source *src, struct g
 }
 
 static int import_epcis(struct db *db, const struct geo_source *src, struct geo_stats *stats,
-			char **err)
+                        char **err)
 {
 	json_t *arr = load_array(src, err);
 	if (!arr)
 		return -1;
-	struct db_stmt *ins = db_prepare(db, "INSERT INTO epcis (code, name, kind, population) "
-					     "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
-					     "name = excluded.name, kind = excluded.kind, "
-					     "population = excluded.population");
+	struct db_stmt *ins =
+	    db_prepare(db, "INSERT INTO epcis (code, name, kind, population, "
+	                   "search_name) "
+	                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+	                   "name = excluded.name, kind = excluded.kind, "
+	                   "population = excluded.population, "
+	                   "search_name = excluded.search_name");
 	/* Members outside the loaded communes (another département's subset) are ignored. */
 	struct db_stmt *mem = db_prepare(db, "UPDATE communes SET epci = ? WHERE code = ?");
 	size_t i;
@@ -192,7 +201,7 @@ static int import_epcis(struct db *db, const struct geo_source *src, struct geo_
 		}
 		if (!code_ok(code, 9, 9)) {
 			*err = xasprintf("%s, entrée n° %zu : SIREN d'EPCI non valide « %s »",
-					 src->name, i + 1, code);
+			                 src->name, i + 1, code);
 			rc = -1;
 			break;
 		}
@@ -203,9 +212,12 @@ static int import_epcis(struct db *db, const struct geo_source *src, struct geo_
 			db_bind_int64(ins, 4, json_integer_value(pop));
 		else
 			db_bind_null(ins, 4);
+		char *key = text_fold(name);
+		db_bind_text(ins, 5, key); /* copied by the binding */
+		free(key);
 		if (db_step(ins) != DB_DONE) {
 			*err = xasprintf("%s, entrée n° %zu (%s) : %s", src->name, i + 1, code,
-					 db_errmsg(db));
+			                 db_errmsg(db));
 			rc = -1;
 			break;
 		}
@@ -216,9 +228,10 @@ static int import_epcis(struct db *db, const struct geo_source *src, struct geo_
 		{
 			const char *mc = json_string_value(json_object_get(m, "code"));
 			if (!code_ok(mc, 5, 5)) {
-				*err = xasprintf("%s, entrée n° %zu (%s), membre n° %zu : code INSEE "
-						 "non valide",
-						 src->name, i + 1, code, k + 1);
+				*err =
+				    xasprintf("%s, entrée n° %zu (%s), membre n° %zu : code INSEE "
+				              "non valide",
+				              src->name, i + 1, code, k + 1);
 				rc = -1;
 				break;
 			}
@@ -226,7 +239,7 @@ static int import_epcis(struct db *db, const struct geo_source *src, struct geo_
 			db_bindf(mem, "ss", code, mc);
 			if (db_step(mem) != DB_DONE) {
 				*err = xasprintf("%s, entrée n° %zu : %s", src->name, i + 1,
-						 db_errmsg(db));
+				                 db_errmsg(db));
 				rc = -1;
 				break;
 			}
@@ -281,7 +294,7 @@ static int best_cmp(const void *a, const void *b)
 }
 
 static int import_cities(struct db *db, const struct geo_source *src, struct geo_stats *stats,
-			 char **err)
+                         char **err)
 {
 	if (!utf8_valid_text(src->data, src->size)) {
 		*err = xasprintf("%s : le fichier n'est pas du texte UTF-8 valide", src->name);
@@ -289,7 +302,7 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 	}
 	/* When a commune has several rows, the most populated place wins. */
 	struct db_stmt *st = db_prepare(db, "UPDATE communes SET latitude = ?, longitude = ? "
-					    "WHERE code = ?");
+	                                    "WHERE code = ?");
 	if (!st)
 		return -1;
 	char *copy = xstrndup(src->data, src->size);
@@ -304,8 +317,8 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 		int n = split_tabs(line, f, 20);
 		if (n < 15) {
 			*err = xasprintf("%s, ligne %ld : %d colonnes au lieu de 19 (séparateur "
-					 "tabulation attendu)",
-					 src->name, lineno, n);
+			                 "tabulation attendu)",
+			                 src->name, lineno, n);
 			rc = -1;
 			break;
 		}
@@ -313,8 +326,9 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 			continue;
 		double lat, lon;
 		if (parse_coord(f[4], -90, 90, &lat) || parse_coord(f[5], -180, 180, &lon)) {
-			*err = xasprintf("%s, ligne %ld, colonne %d : coordonnée non valide",
-					 src->name, lineno, parse_coord(f[4], -90, 90, &lat) ? 5 : 6);
+			*err =
+			    xasprintf("%s, ligne %ld, colonne %d : coordonnée non valide",
+			              src->name, lineno, parse_coord(f[4], -90, 90, &lat) ? 5 : 6);
 			rc = -1;
 			break;
 		}
@@ -352,8 +366,8 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 }
 
 int geo_import(struct db *db, const struct geo_source *communes, const struct geo_source *epci,
-	       const struct geo_source *departements, const struct geo_source *cities,
-	       struct geo_stats *stats, char **err)
+               const struct geo_source *departements, const struct geo_source *cities,
+               struct geo_stats *stats, char **err)
 {
 	*err = NULL;
 	memset(stats, 0, sizeof *stats);
@@ -381,8 +395,8 @@ int geo_import(struct db *db, const struct geo_source *communes, const struct ge
 	return rc;
 }
 
-int geo_import_dir(struct db *db, const char *dir, const char *cities_path,
-		   struct geo_stats *stats, char **err)
+int geo_import_dir(struct db *db, const char *dir, const char *cities_path, struct geo_stats *stats,
+                   char **err)
 {
 	static const char *const names[] = {"communes.json", "epci.json", "departements.json"};
 	struct geo_source src[4] = {0};
@@ -417,7 +431,7 @@ out:
 int geo_import_embedded(struct db *db, struct geo_stats *stats, char **err)
 {
 	static const char *const names[] = {"data/geo/communes.json", "data/geo/epci.json",
-					    "data/geo/departements.json", "data/geo/cities500.txt"};
+	                                    "data/geo/departements.json", "data/geo/cities500.txt"};
 	struct geo_source src[4];
 	for (int i = 0; i < 4; i++) {
 		const struct embed_file *f = embed_find(names[i]);

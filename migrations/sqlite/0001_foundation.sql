@@ -1,5 +1,10 @@
 -- The foundation schema: geography, actors, accounts, plans and their tree, audit log.
 -- Times are ISO-8601 UTC text; the same statements are meant to run on PostgreSQL.
+--
+-- search_name (communes, epcis, actors) holds text_fold(name) (src/text.c): the name lower-cased,
+-- accents removed, hyphens and apostrophes as spaces ('Étoile-sur-Rhône' → 'etoile sur rhone').
+-- The application writes it with the name, so that searches are plain `=` and `LIKE` on it and
+-- the same SQL works on SQLite and PostgreSQL (neither folds accents the same way, if at all).
 
 CREATE TABLE departements (
   code TEXT PRIMARY KEY,            -- INSEE code: '26', '07', '2A'…
@@ -10,6 +15,7 @@ CREATE TABLE departements (
 CREATE TABLE epcis (
   code TEXT PRIMARY KEY,            -- SIREN of the EPCI
   name TEXT NOT NULL,
+  search_name TEXT NOT NULL DEFAULT '',   -- text_fold(name), written by the application
   kind TEXT,                        -- CC, CA, CU, METRO…
   population INTEGER
 );
@@ -17,6 +23,7 @@ CREATE TABLE epcis (
 CREATE TABLE communes (
   code TEXT PRIMARY KEY,            -- INSEE code of the current commune
   name TEXT NOT NULL,
+  search_name TEXT NOT NULL DEFAULT '',   -- text_fold(name), written by the application
   departement TEXT REFERENCES departements(code),
   epci TEXT REFERENCES epcis(code),
   population INTEGER,
@@ -26,11 +33,12 @@ CREATE TABLE communes (
 );
 CREATE INDEX communes_by_epci ON communes(epci);
 CREATE INDEX communes_by_departement ON communes(departement);
-CREATE INDEX communes_by_name ON communes(name);
+CREATE INDEX communes_by_search_name ON communes(search_name);
 
 CREATE TABLE actors (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
+  search_name TEXT NOT NULL DEFAULT '',   -- text_fold(name), written by the application
   kind TEXT NOT NULL,               -- caf, centre_social, evs, association…
   siret TEXT,
   address TEXT,
@@ -44,6 +52,7 @@ CREATE TABLE actors (
 );
 CREATE INDEX actors_by_commune ON actors(commune);
 CREATE UNIQUE INDEX actors_by_name ON actors(name);
+CREATE INDEX actors_by_search_name ON actors(search_name);
 
 CREATE TABLE users (
   id INTEGER PRIMARY KEY,
