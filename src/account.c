@@ -192,7 +192,7 @@ static void account_post(struct req *r)
 		free(hash);
 		const char *nw = req_form(r, "new"), *confirm = req_form(r, "confirm");
 		const char *why = !ok ? "Le mot de passe actuel est incorrect."
-				  : (!nw || !confirm || strcmp(nw, confirm))
+				  : (!nw || !confirm || strcmp(nw, confirm) != 0)
 					  ? "La confirmation ne correspond pas au nouveau mot de passe."
 					  : NULL;
 		if (why || user_set_password(r->db, r->user->id, nw, r->user->id, "web", &err)) {

@@ -84,7 +84,7 @@ static void pool_put(struct server *s, struct db *db)
 	pthread_mutex_lock(&s->pool_lock);
 	if (s->pool_n == s->pool_cap) {
 		s->pool_cap = s->pool_cap ? s->pool_cap * 2 : 8;
-		s->pool = xrealloc(s->pool, s->pool_cap * sizeof *s->pool);
+		s->pool = xrealloc(s->pool, s->pool_cap * sizeof(struct db *));
 	}
 	s->pool[s->pool_n++] = db;
 	pthread_mutex_unlock(&s->pool_lock);
