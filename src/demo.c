@@ -1,5 +1,6 @@
 /* demo: loads the embedded demonstration data (data/demo, data/geo). */
 #include "demo.h"
+#include "demo_fiches.h"
 
 #include "audit.h"
 #include "db.h"
@@ -264,7 +265,8 @@ static int load_plans(struct db *db, long long *first_plan, char **err)
 		if (strncmp(f->name, "data/demo/plans/", 16) != 0)
 			continue;
 		long long id;
-		if (demo_plan_load(db, (const char *)f->data, f->size, f->name + 16, &id, err))
+		if (demo_plan_load(db, (const char *)f->data, f->size, f->name + 16, &id, err) ||
+		    demo_fiches_load(db, id, (const char *)f->data, f->size, err))
 			return -1;
 		if (!*first_plan || strstr(f->name, "crestois"))
 			*first_plan = id;
@@ -293,6 +295,12 @@ static int load_users(struct db *db, long long plan_id, char **err)
 		             "INSERT INTO plan_members (plan_id, user_id, role) VALUES (?, ?, ?)",
 		             "IIs", (int64_t)plan_id, id, users[i].role) != DB_OK) {
 			*err = xasprintf("membres du plan : %s", db_errmsg(db));
+			return -1;
+		}
+		/* The demo pilot pilots a few fiches, one of them overdue: see "Mes actions". */
+		if (!strcmp(users[i].role, "pilot") && plan_id &&
+		    demo_fiches_assign_pilot(db, plan_id, id, 6) < 0) {
+			*err = xasprintf("fiches du pilote : %s", db_errmsg(db));
 			return -1;
 		}
 	}

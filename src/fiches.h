@@ -40,8 +40,37 @@ int fiche_require_edit(struct req *r, int64_t node_id);
 /*
  * The fiche as a JSON object for the audit log and the API: title, description, status,
  * progress, dates, expected results, human means, closing note, pilots, partners, publics,
- * communes, impact domains. NULL when the node is not a fiche. The caller owns it.
+ * communes, impact domains, budget lines ([{year, label, amount_cents, funder}], year null when
+ * not given) and links ([{label, url}]). NULL when the node is not a fiche. The caller owns it.
  */
 json_t *fiche_snapshot(struct db *db, int64_t node_id);
+
+/* --- French formats shared by the fiche pages, the API and the demo loader ---------------- */
+
+/* The highest amount of a budget line, in cents: 1 000 000 000 000,00 €. */
+#define FICHE_AMOUNT_MAX_CENTS 100000000000000LL
+
+/*
+ * Parse an amount in euros written the French way into cents: "1 234,50", "1234.5", "12 500 €",
+ * "0,75". Spaces (also no-break and narrow no-break spaces) may group thousands; the decimal
+ * separator is a comma or a dot with one or two decimals; a trailing "€" is allowed. Negative
+ * amounts, more than two decimals, anything else, and amounts above FICHE_AMOUNT_MAX_CENTS
+ * are refused. Returns 0 and sets *cents, or -1.
+ */
+int fiche_amount_parse(const char *s, int64_t *cents);
+/* cents written "12 500,00 €" (narrow no-break space between thousands, no-break space before
+ * the euro sign) into out. */
+void fiche_amount_format(char out[64], int64_t cents);
+
+/* 1 when s is a real calendar date written YYYY-MM-DD (years 1900–2999). */
+int fiche_date_valid(const char *s);
+/* A date or time stamp ("2024-03-12", "2024-03-12T10:00:00Z") as "12 mars 2024"; "" for NULL
+ * or an unreadable value. */
+void fiche_date_fr(char out[64], const char *iso);
+/* A UTC time stamp "YYYY-MM-DDTHH:MM:SSZ" in Paris time: "12 mars 2024 à 11 h 05". Falls back
+ * to fiche_date_fr for a plain date. */
+void fiche_datetime_fr(char out[64], const char *iso);
+/* Today's date in Paris as YYYY-MM-DD (out holds at least 11 bytes). */
+void fiche_today(char out[16]);
 
 #endif

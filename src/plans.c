@@ -3,6 +3,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "fiches.h"
 #include "layout.h"
 #include "util.h"
 
@@ -136,6 +137,7 @@ struct node {
 	int64_t id, parent;
 	int depth;
 	char *number, *title, *description, *tags;
+	char *status, *progress;       /* of the fiche; NULL when the node is not a fiche */
 	size_t first_child, nchildren; /* into the children index */
 };
 
@@ -154,6 +156,8 @@ static void tree_free(struct tree *t)
 		free(t->nodes[i].title);
 		free(t->nodes[i].description);
 		free(t->nodes[i].tags);
+		free(t->nodes[i].status);
+		free(t->nodes[i].progress);
 	}
 	free(t->nodes);
 	free(t->kids);
@@ -174,15 +178,20 @@ static size_t node_index(const struct tree *t, int64_t id)
 	return (size_t)-1;
 }
 
-/* Load a plan's nodes with their tag labels, and index children by parent. */
+/*
+ * Load a plan's nodes that are not archived, with their fiche's status and progress (one query)
+ * and their tag labels, and index children by parent. A node under an archived node is left
+ * out with it.
+ */
 static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 {
 	memset(t, 0, sizeof *t);
 	struct db_stmt *st = db_queryf(
-		db,
-		"SELECT n.id, n.parent_id, n.depth, n.number, n.title, n.description "
-		"FROM nodes n WHERE n.plan_id = ? ORDER BY n.id",
-		"I", plan_id);
+	    db,
+	    "SELECT n.id, n.parent_id, n.depth, n.number, n.title, n.description, f.status, "
+	    "f.progress FROM nodes n LEFT JOIN fiches f ON f.node_id = n.id "
+	    "WHERE n.plan_id = ? AND n.archived = 0 ORDER BY n.id",
+	    "I", plan_id);
 	if (!st)
 		return -1;
 	size_t cap = 0;
@@ -199,6 +208,10 @@ static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 		n->number = xstrdup(db_col_text(st, 3));
 		n->title = xstrdup(db_col_text(st, 4));
 		n->description = xstrdup(db_col_text(st, 5) ? db_col_text(st, 5) : "");
+		if (!db_col_is_null(st, 6)) {
+			n->status = xstrdup(db_col_text(st, 6));
+			n->progress = xstrdup(db_col_text(st, 7));
+		}
 	}
 	db_finalize(st);
 	/* Tag labels, joined by '|' per node. */
@@ -219,9 +232,10 @@ static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 	/* Children in position order. */
 	t->kids = xcalloc(t->n + 1, sizeof *t->kids);
 	t->roots = xcalloc(t->n + 1, sizeof *t->roots);
-	st = db_queryf(db, "SELECT id, parent_id FROM nodes WHERE plan_id = ? "
-			   "ORDER BY parent_id, position",
-		       "I", plan_id);
+	st = db_queryf(db,
+	               "SELECT id, parent_id FROM nodes WHERE plan_id = ? AND archived = 0 "
+	               "ORDER BY parent_id, position, id",
+	               "I", plan_id);
 	if (!st)
 		return -1;
 	size_t k = 0;
@@ -271,7 +285,23 @@ static int list_has(const char *list, const char *item)
 	return 0;
 }
 
-/* Render nodes idx[0..n) and their subtrees; a tag already shown on the parent is not repeated. */
+/* The badge class of a fiche's progress level (or of a status that stops it). */
+static const char *progress_badge(const char *status, const char *progress)
+{
+	if (status && (!strcmp(status, "abandonnee") || !strcmp(status, "ajournee")))
+		return "badge badge-neutral";
+	if (!progress || !strcmp(progress, "non_engagee"))
+		return "badge badge-error";
+	if (!strcmp(progress, "peu_engagee"))
+		return "badge";
+	if (!strcmp(progress, "bien_engagee"))
+		return "badge badge-info";
+	return "badge badge-success";
+}
+
+/* Render nodes idx[0..n) and their subtrees; a tag already shown on the parent is not repeated.
+ * A title links to the node's page: /fiches/{id} for a fiche-action, /noeuds/{id} otherwise;
+ * a fiche shows its status and progress as badges. */
 static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, size_t n,
 			char **levels, const char *parent_tags)
 {
@@ -280,10 +310,20 @@ static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, 
 		const struct node *nd = &t->nodes[idx[i]];
 		const char *level = nd->depth < 8 && levels[nd->depth] ? levels[nd->depth] : "";
 		html_printf(o,
-			    "<li id=\"n%lld\"><div class=\"node depth-%d\"><span class=\"num\">%s"
-			    "</span> <span class=\"level\">%s</span> <span class=\"title\">%s"
-			    "</span>",
-			    (long long)nd->id, nd->depth, nd->number, level, nd->title);
+		            "<li id=\"n%lld\"><div class=\"node depth-%d\"><span class=\"num\">%s"
+		            "</span> <span class=\"level\">%s</span> <span class=\"title\"><a "
+		            "href=\"/%s/%lld\">%s</a></span>",
+		            (long long)nd->id, nd->depth, nd->number, level,
+		            nd->status ? "fiches" : "noeuds", (long long)nd->id, nd->title);
+		if (nd->status)
+			html_printf(o,
+			            " <span class=\"badge badge-neutral\"><span "
+			            "class=\"visually-hidden\">Statut : </span>%s</span> <span "
+			            "class=\"%s\"><span class=\"visually-hidden\">Avancement : "
+			            "</span>%s</span>",
+			            fiche_status_label(nd->status),
+			            progress_badge(nd->status, nd->progress),
+			            fiche_progress_label(nd->progress));
 		if (nd->tags) {
 			size_t mark = o->len;
 			int shown = 0;
@@ -324,11 +364,11 @@ static json_t *tree_json(const struct tree *t, const size_t *idx, size_t n, char
 		}
 		const char *level = nd->depth < 8 && levels[nd->depth] ? levels[nd->depth] : "";
 		json_array_append_new(
-			arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)nd->id,
-				       "number", nd->number, "level", level, "title", nd->title,
-				       "description", nd->description, "tags", tags, "children",
-				       tree_json(t, t->kids + nd->first_child, nd->nchildren,
-						 levels)));
+		    arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o}", "id", (json_int_t)nd->id,
+		                   "number", nd->number, "level", level, "title", nd->title,
+		                   "description", nd->description, "is_fiche", nd->status != NULL,
+		                   "tags", tags, "children",
+		                   tree_json(t, t->kids + nd->first_child, nd->nchildren, levels)));
 	}
 	return arr;
 }
@@ -395,17 +435,20 @@ json_t *plan_to_json(struct db *db, int64_t plan_id)
 	return p;
 }
 
-/* Number children of `parent` (0 for the roots) under `prefix`, recursively. */
+/* Number children of `parent` (0 for the roots) under `prefix`, recursively. Archived nodes are
+ * numbered after their live siblings, so that the numbers shown in trees have no gaps. */
 static int renumber_level(struct db *db, int64_t plan_id, int64_t parent, const char *prefix,
 			  int depth)
 {
 	struct db_stmt *st =
-		parent ? db_queryf(db, "SELECT id FROM nodes WHERE parent_id = ? "
-				       "ORDER BY position, id",
-				   "I", parent)
-		       : db_queryf(db, "SELECT id FROM nodes WHERE plan_id = ? AND parent_id IS NULL "
-				       "ORDER BY position, id",
-				   "I", plan_id);
+	    parent ? db_queryf(db,
+	                       "SELECT id FROM nodes WHERE parent_id = ? "
+	                       "ORDER BY archived, position, id",
+	                       "I", parent)
+	           : db_queryf(db,
+	                       "SELECT id FROM nodes WHERE plan_id = ? AND parent_id IS NULL "
+	                       "ORDER BY archived, position, id",
+	                       "I", plan_id);
 	if (!st)
 		return DB_ERROR;
 	int64_t *ids = NULL;
@@ -517,8 +560,21 @@ static void plan_page(struct req *r)
 		buf_puts(&r->out, "aucun renseigné");
 	html_printf(&r->out, "</dd></div><div><dt>Visibilité</dt><dd>%s</dd></div>",
 		    is_public ? "publique" : "réservée aux membres");
-	html_printf(&r->out, "<div><dt>Votre rôle</dt><dd>%s</dd></div></dl>\n",
-		    role_label(plan_role(r, id)));
+	enum role role = plan_role(r, id);
+	html_printf(&r->out, "<div><dt>Votre rôle</dt><dd>%s</dd></div></dl>\n", role_label(role));
+	if (role >= ROLE_READER) {
+		buf_puts(&r->out, "<div class=\"actions\">");
+		if (role >= ROLE_COORDINATOR)
+			html_printf(&r->out,
+			            "<a class=\"button\" href=\"/plans/%lld/arbre\">Modifier "
+			            "l'arborescence</a><a class=\"button secondary\" "
+			            "href=\"/plans/%lld/modifier\">Modifier le plan</a>",
+			            (long long)id, (long long)id);
+		html_printf(&r->out,
+		            "<a class=\"button secondary\" href=\"/plans/%lld/membres\">Membres du "
+		            "plan</a></div>\n",
+		            (long long)id);
+	}
 	if (!str_blank(desc)) {
 		buf_puts(&r->out, "<div class=\"prose\">");
 		markdown_render(&r->out, desc);
@@ -601,9 +657,15 @@ static void api_plan(struct req *r)
 	resp_json(r, 200, p);
 }
 
+/* The form that creates a plan (plan_edit.c). Declared here because GET /plans/nouveau must
+ * come before /plans/{plan} in the route tables. */
+void plan_edit_new(struct req *r);
+
 const struct route plan_routes[] = {
-	{M_GET, "/plans/{plan}", ACC_PUBLIC, plan_page, "Un plan et son arborescence numérotée"},
-	{M_GET, "/api/v1/plans", ACC_PUBLIC, api_plans, "Liste des plans visibles"},
-	{M_GET, "/api/v1/plans/{plan}", ACC_PUBLIC, api_plan, "Un plan avec son arborescence"},
-	{0},
+    {M_GET | M_POST, "/plans/nouveau", ACC_LOGIN, plan_edit_new,
+     "Créer un plan (coordinateurs et administrateurs)"},
+    {M_GET, "/plans/{plan}", ACC_PUBLIC, plan_page, "Un plan et son arborescence numérotée"},
+    {M_GET, "/api/v1/plans", ACC_PUBLIC, api_plans, "Liste des plans visibles"},
+    {M_GET, "/api/v1/plans/{plan}", ACC_PUBLIC, api_plan, "Un plan avec son arborescence"},
+    {0},
 };

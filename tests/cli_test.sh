@@ -128,6 +128,8 @@ tok=$(sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html" | h
 code=$(curl -s -b "$T/jar" -o /dev/null -w '%{http_code}' \
 	--data "_csrf=$tok&email=marie%40example.org&password=un-mot-de-passe-solide" "$U/connexion")
 [ "$code" = 303 ] && ok || ko "login via curl: $code"
+# The log line is written once the response is sent: give it a moment.
+for _ in $(seq 1 50); do grep -qF "POST /connexion 303" "$T/serve.log" && break; sleep 0.1; done
 contains "$T/serve.log" "POST /connexion 303" "request log line"
 grep -q "marie" "$T/serve.log" && ko "personal data in the log" || ok
 grep -q "mot-de-passe" "$T/serve.log" && ko "password in the log" || ok

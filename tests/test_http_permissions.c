@@ -21,6 +21,7 @@
 
 static struct th T;
 static int64_t plan_b, node_b, fiche_b, proposal_b, comment_b, line_b, link_b;
+static int64_t indicator_b, fi_b, measurement_b;
 
 static int64_t insert(struct db *db, const char *sql, const char *types, ...)
 {
@@ -86,6 +87,19 @@ static int setup(void **state)
 			"Is", fiche_b, SECRET " (lien)");
 	insert(db, "INSERT INTO annexes (plan_id, year, closed_at) VALUES (?, 2024, 'x')", "I",
 	       plan_b);
+	/* An indicator of plan B's own (not in the shared référentiel), with a measurement. */
+	indicator_b = insert(db,
+			     "INSERT INTO indicators (name, kind, shared, created_at, updated_at) "
+			     "VALUES (?, 'realisation', 0, 'x', 'x') RETURNING id",
+			     "s", SECRET " (indicateur)");
+	fi_b = insert(db,
+		      "INSERT INTO fiche_indicators (node_id, indicator_id) VALUES (?, ?) "
+		      "RETURNING id",
+		      "II", fiche_b, indicator_b);
+	measurement_b = insert(db,
+			       "INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
+			       "comment, entered_at) VALUES (?, '2025-01-01', 1, ?, 'x') RETURNING id",
+			       "Is", fi_b, SECRET " (mesure)");
 	char *err = NULL;
 	int64_t uid = 0;
 	if (user_create(db, "lecteur-a@example.org", "Lecteur A", "reader", "mot-de-passe-test", 0,
@@ -126,7 +140,8 @@ static char *concrete_path(const char *pattern, int *touches_b)
 			int64_t *id;
 		} ids[] = {{"plan", &plan_b},	     {"node", &node_b},	    {"fiche", &fiche_b},
 			   {"proposal", &proposal_b}, {"comment", &comment_b}, {"line", &line_b},
-			   {"link", &link_b}};
+			   {"link", &link_b},	      {"indicator", &indicator_b}, {"fi", &fi_b},
+			   {"measurement", &measurement_b}};
 		size_t i;
 		for (i = 0; i < sizeof ids / sizeof *ids; i++)
 			if (!strcmp(name, ids[i].name))
@@ -175,6 +190,12 @@ static char *plan_b_state(void)
 		"SELECT COUNT(*) FROM annexes WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM plan_levels WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM plan_territory WHERE plan_id = ?",
+		"SELECT COUNT(*) || group_concat(m.value || m.comment, '|') FROM measurements m "
+		"JOIN fiche_indicators fi ON fi.id = m.fiche_indicator_id "
+		"JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ?",
+		"SELECT COUNT(*) || group_concat(i.name, '|') FROM indicators i "
+		"JOIN fiche_indicators fi ON fi.indicator_id = i.id "
+		"JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ?",
 	};
 	for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
 		struct db_stmt *st = db_queryf(db, queries[i], "I", plan_b);
