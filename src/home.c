@@ -15,6 +15,10 @@ static void home_page(struct req *r)
 	buf_puts(&r->out, "<h1>Les plans du territoire</h1>\n"
 			  "<p class=\"lead\">Conventions territoriales globales, schémas et projets "
 			  "sociaux : leur arborescence, leurs fiches-actions et leur avancement.</p>\n");
+	if (r->user && r->user->role >= ROLE_COORDINATOR)
+		buf_puts(&r->out, "<p class=\"actions\"><a class=\"button\" href=\"/plans/nouveau\">"
+				  "Créer un plan</a> <a class=\"button secondary\" "
+				  "href=\"/plans/importer\">Importer un plan</a></p>\n");
 	struct db_stmt *st = db_prepare(r->db,
 					"SELECT p.id, p.kind, p.title, p.start_year, p.end_year, "
 					"p.is_public, "
