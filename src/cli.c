@@ -6,6 +6,7 @@
 #include "demo.h"
 #include "geo_import.h"
 #include "http.h"
+#include "plan_io.h"
 #include "users.h"
 #include "util.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERSION "0.1.0"
@@ -310,6 +312,146 @@ static int run_import_cog(char **args, const char **vals)
 	return 0;
 }
 
+/* A year option: 0 when absent; -1 (message printed) when not a year. */
+static int year_opt(const char *name, const char *v)
+{
+	int64_t y;
+	if (!v)
+		return 0;
+	if (parse_int64(v, &y) || y < 1900 || y > 2200) {
+		fprintf(stderr, "maillage %s : %s attend une année entre 1900 et 2200\n",
+			current->name, name);
+		return -1;
+	}
+	return (int)y;
+}
+
+static int run_import_plan(char **args, const char **vals)
+{
+	const char *path = args[0];
+	const char *fq = opt_val(current, vals, "--format");
+	enum plan_io_format fmt = PLAN_IO_NONE;
+	if (fq) {
+		fmt = plan_io_format_parse(fq);
+		if (fmt == PLAN_IO_NONE || fmt == PLAN_IO_XLSX) {
+			fprintf(stderr, "maillage import plan : --format attend csv, md ou json\n");
+			return 2;
+		}
+	}
+	int y0 = year_opt("--start-year", opt_val(current, vals, "--start-year"));
+	int y1 = year_opt("--end-year", opt_val(current, vals, "--end-year"));
+	if (y0 < 0 || y1 < 0)
+		return 2;
+	const char *kind = opt_val(current, vals, "--kind");
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "maillage : fichier illisible « %s »\n", path);
+		return 1;
+	}
+	if ((uint64_t)sb.st_size > PLAN_IO_MAX_BYTES) {
+		fprintf(stderr,
+			"maillage : import refusé, rien n'a été enregistré : le fichier fait "
+			"%.1f Mo, la limite est de %u Mo.\n",
+			(double)sb.st_size / (1024.0 * 1024.0), PLAN_IO_MAX_BYTES >> 20);
+		return 1;
+	}
+	size_t len;
+	char *data = file_read_all(path, &len);
+	if (!data) {
+		fprintf(stderr, "maillage : fichier illisible « %s »\n", path);
+		return 1;
+	}
+	if (fmt == PLAN_IO_NONE)
+		fmt = plan_io_format_guess(path, data, len);
+	struct db *db = open_db(vals);
+	if (!db) {
+		free(data);
+		return 1;
+	}
+	struct plan_io_options opt = {opt_val(current, vals, "--title"), kind, y0, y1};
+	int dry = opt_val(current, vals, "--dry-run") != NULL;
+	struct plan_io_errors errs = {0};
+	int64_t pid = 0;
+	json_t *summary = NULL;
+	int rc = plan_io_import(db, fmt, data, len, &opt, dry, 0, "cli", &pid, &summary, &errs);
+	free(data);
+	db_close(db);
+	if (rc) {
+		char *text = plan_io_errors_text(&errs);
+		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré (%s) :\n%s\n",
+			path, text);
+		free(text);
+		plan_io_errors_free(&errs);
+		return 1;
+	}
+	char *text = plan_io_summary_text(summary);
+	if (dry)
+		printf("Simulation : rien n'a été enregistré.\n%s", text);
+	else
+		printf("Plan n° %lld créé.\n%s", (long long)pid, text);
+	free(text);
+	json_decref(summary);
+	return 0;
+}
+
+static int run_export_plan(char **args, const char **vals)
+{
+	int64_t id;
+	if (parse_int64(args[0], &id) || id < 1) {
+		fprintf(stderr, "maillage export plan : « %s » n'est pas un numéro de plan\n",
+			args[0]);
+		return 2;
+	}
+	const char *out = opt_val(current, vals, "-o");
+	const char *fq = opt_val(current, vals, "--format");
+	enum plan_io_format fmt = fq ? plan_io_format_parse(fq)
+				     : out ? plan_io_format_guess(out, "", 0) : PLAN_IO_NONE;
+	if (!fq && out && !strchr(out, '.'))
+		fmt = PLAN_IO_NONE;
+	if (fmt == PLAN_IO_NONE || fmt == PLAN_IO_MARKDOWN) {
+		fprintf(stderr, "maillage export plan : --format attend csv, xlsx ou json\n");
+		return 2;
+	}
+	if (fmt == PLAN_IO_XLSX && !out && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "maillage export plan : un classeur XLSX est un fichier binaire ; "
+				"indiquez -o FICHIER.xlsx ou redirigez la sortie\n");
+		return 2;
+	}
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	struct buf b = {0};
+	char *err = NULL;
+	int rc = plan_io_export(db, id, fmt, &b, &err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "maillage : export impossible : %s\n", err);
+		free(err);
+		buf_free(&b);
+		return 1;
+	}
+	FILE *f = out ? fopen(out, "wb") : stdout;
+	if (!f) {
+		fprintf(stderr, "maillage : impossible d'écrire « %s »\n", out);
+		buf_free(&b);
+		return 1;
+	}
+	int bad = fwrite(b.data ? b.data : "", 1, b.len, f) != b.len;
+	if (out)
+		bad |= fclose(f) != 0;
+	else
+		bad |= fflush(stdout) != 0;
+	buf_free(&b);
+	if (bad) {
+		fprintf(stderr, "maillage : écriture incomplète%s%s\n", out ? " de " : "",
+			out ? out : "");
+		return 1;
+	}
+	if (out)
+		fprintf(stderr, "Plan n° %lld exporté dans %s.\n", (long long)id, out);
+	return 0;
+}
+
 static int run_routes(char **args, const char **vals)
 {
 	(void)args;
@@ -354,6 +496,22 @@ static const struct opt user_add_opts[] = {
 static const struct opt cog_opts[] = {
 	DB, {"--cities", 1, "fichier GeoNames cities500.txt (défaut : DOSSIER/cities500.txt)"}, {0}};
 
+static const struct opt import_plan_opts[] = {
+	DB,
+	{"--dry-run", 0, "simulation : tout vérifier et résumer ce qui serait créé, sans rien "
+			 "enregistrer"},
+	{"--format", 1, "csv, md ou json (défaut : d'après l'extension du fichier)"},
+	{"--title", 1, "titre du plan (remplace celui du fichier)"},
+	{"--kind", 1, "type du plan : ctg, schema, projet_social ou autre"},
+	{"--start-year", 1, "année de début"},
+	{"--end-year", 1, "année de fin"},
+	{0}};
+static const struct opt export_plan_opts[] = {
+	DB,
+	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o)"},
+	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+	{0}};
+
 static const struct cmd cmds[] = {
 	{"demo", "", 0, "créer une base avec les données de démonstration", demo_opts, run_demo},
 	{"init", "", 0, "créer une base vide (ou mettre à jour son schéma)", db_opts, run_init},
@@ -366,6 +524,12 @@ static const struct cmd cmds[] = {
 	 "importer la géographie officielle (communes.json, epci.json, departements.json du "
 	 "paquet @etalab/decoupage-administratif ; coordonnées GeoNames cities500.txt)",
 	 cog_opts, run_import_cog},
+	{"import plan", "FICHIER", 1,
+	 "importer un plan complet (CSV, Markdown ou JSON) : tout ou rien, erreurs avec leur "
+	 "ligne",
+	 import_plan_opts, run_import_plan},
+	{"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
+	 run_export_plan},
 	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
 	{0},
 };

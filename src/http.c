@@ -381,8 +381,30 @@ static int method_of(const char *m)
 	return 0;
 }
 
+/* How specific a pattern is: its characters outside {captures}. */
+static int route_specificity(const char *pattern)
+{
+	int n = 0, in = 0;
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '{')
+			in = 1;
+		else if (*p == '}')
+			in = 0;
+		else if (!in)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The route for the request: among the patterns that match the path and accept the method, the
+ * most specific one (so "/plans/importer" wins over "/plans/{plan}" whatever the table order).
+ * Sets *method_mismatch when the path matched only routes of other methods.
+ */
 static const struct route *find_route(struct req *r, int *method_mismatch)
 {
+	const struct route *best = NULL;
+	int best_score = -1;
 	*method_mismatch = 0;
 	for (const struct route *const *t = route_tables; *t; t++) {
 		for (const struct route *rt = *t; rt->pattern; rt++) {
@@ -391,19 +413,24 @@ static const struct route *find_route(struct req *r, int *method_mismatch)
 			char *store = NULL;
 			if (!route_match(rt->pattern, r->path, params, &np, &store))
 				continue;
-			if (!(rt->methods & r->method)) {
+			int score = route_specificity(rt->pattern);
+			if (!(rt->methods & r->method) || score <= best_score) {
+				if (!(rt->methods & r->method))
+					*method_mismatch = 1;
 				free(store);
-				*method_mismatch = 1;
 				continue;
 			}
 			free(r->param_store);
 			r->param_store = store;
 			memcpy(r->params, params, sizeof params);
 			r->nparams = np;
-			return rt;
+			best = rt;
+			best_score = score;
 		}
 	}
-	return NULL;
+	if (best)
+		*method_mismatch = 0;
+	return best;
 }
 
 static int csrf_ok(struct req *r)

@@ -145,5 +145,47 @@ fi
 PID=""
 expect 2 "serve bad threads" -- "$BIN" serve --db "$T/demo.db" --threads 0
 
+# --- import and export of plans
+FX="$SRC/tests/fixtures/plan_io"
+plans() { sqlite3 "$T/demo.db" "select count(*) from plans"; }
+nodes() { sqlite3 "$T/demo.db" "select count(*) from nodes"; }
+expect 0 "help import plan" -- "$BIN" help import plan
+contains "$T/out" "--dry-run" "import plan help"
+expect 2 "import plan unknown flag" -- "$BIN" import plan "$FX/tilleuls.csv" --db "$T/demo.db" --frob
+contains "$T/err" "option inconnue « --frob »" "import plan unknown flag message"
+expect 2 "import plan bad format" -- "$BIN" import plan "$FX/tilleuls.csv" --db "$T/demo.db" --format pdf
+p0=$(plans); n0=$(nodes)
+expect 0 "import plan dry-run" -- "$BIN" import plan "$FX/tilleuls.csv" --db "$T/demo.db" --dry-run
+contains "$T/out" "Simulation : rien n'a été enregistré" "dry-run summary"
+contains "$T/out" "1.1.1 Café des habitants le samedi matin [fiche-action]" "dry-run numbers"
+[ "$(plans)" = "$p0" ] && [ "$(nodes)" = "$n0" ] && ok || ko "dry-run stored something"
+expect 0 "import plan (Markdown)" -- "$BIN" import plan "$FX/tilleuls.md" --db "$T/demo.db"
+contains "$T/out" "18 éléments d'arborescence, dont 9 fiches-actions" "import summary"
+id=$(sed -n 's/^Plan n° \([0-9]*\) créé\.$/\1/p' "$T/out")
+[ -n "$id" ] && [ "$(plans)" = "$((p0 + 1))" ] && ok || ko "import plan: no new plan"
+expect 0 "export plan json -o" -- "$BIN" export plan "$id" --format json -o "$T/plan.json" --db "$T/demo.db"
+contains "$T/plan.json" '"tag_slugs"' "json export"
+expect 0 "re-import the json export" -- "$BIN" import plan "$T/plan.json" --db "$T/demo.db"
+id2=$(sed -n 's/^Plan n° \([0-9]*\) créé\.$/\1/p' "$T/out")
+"$BIN" export plan "$id" --format csv --db "$T/demo.db" >"$T/a.csv" 2>"$T/err" && ok || ko "export csv"
+"$BIN" export plan "$id2" --format csv --db "$T/demo.db" >"$T/b.csv" 2>"$T/err" && ok || ko "export csv 2"
+cmp -s "$T/a.csv" "$T/b.csv" && ok || ko "json export re-imports to the same plan"
+expect 0 "re-import the csv export" -- "$BIN" import plan "$T/a.csv" --db "$T/demo.db"
+expect 0 "export plan xlsx" -- "$BIN" export plan "$id" -o "$T/plan.xlsx" --db "$T/demo.db"
+[ "$(head -c 2 "$T/plan.xlsx")" = "PK" ] && ok || ko "xlsx export is not a zip"
+expect 2 "export plan bad id" -- "$BIN" export plan abc --format csv --db "$T/demo.db"
+expect 2 "export plan no format" -- "$BIN" export plan "$id" --db "$T/demo.db"
+expect 1 "export missing plan" -- "$BIN" export plan 999999 --format json --db "$T/demo.db"
+contains "$T/err" "n'existe pas" "missing plan message"
+p1=$(plans); n1=$(nodes)
+expect 1 "import broken file" -- "$BIN" import plan "$FX/broken_level_jump.csv" --db "$T/demo.db"
+contains "$T/err" "rien n'a été enregistré" "broken file: nothing stored"
+contains "$T/err" "Ligne 6, colonne 1 : saut de niveau" "broken file: line named"
+expect 1 "import invalid UTF-8" -- "$BIN" import plan "$FX/broken_utf8.csv" --db "$T/demo.db"
+contains "$T/err" "Ligne 4, colonne 9 : octet 0xFF" "invalid UTF-8: line and column"
+expect 1 "import duplicate number" -- "$BIN" import plan "$FX/broken_duplicate_number.csv" --db "$T/demo.db"
+contains "$T/err" "Ligne 6" "duplicate number: line named"
+[ "$(plans)" = "$p1" ] && [ "$(nodes)" = "$n1" ] && ok || ko "a refused import stored something"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
