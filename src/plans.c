@@ -575,6 +575,18 @@ static void plan_page(struct req *r)
 		            "plan</a></div>\n",
 		            (long long)id);
 	}
+	/* Where to go from here: the cycle is for members; the rest is public with the plan. */
+	buf_puts(&r->out, "<nav class=\"plan-links\" aria-label=\"Pages du plan\">"
+	                  "<ul class=\"inline-list\">");
+	if (role >= ROLE_READER)
+		html_printf(&r->out, "<li><a href=\"/plans/%lld/cycle\">Cycle annuel</a></li>",
+		            (long long)id);
+	html_printf(&r->out,
+	            "<li><a href=\"/plans/%lld/annexes\">Annexes votées</a></li>"
+	            "<li>Exporter : <a href=\"/plans/%lld/export.csv\">CSV</a>, "
+	            "<a href=\"/plans/%lld/export.xlsx\">XLSX</a>, "
+	            "<a href=\"/plans/%lld/export.json\">JSON</a></li></ul></nav>\n",
+	            (long long)id, (long long)id, (long long)id, (long long)id);
 	if (!str_blank(desc)) {
 		buf_puts(&r->out, "<div class=\"prose\">");
 		markdown_render(&r->out, desc);
