@@ -7,9 +7,13 @@ set -eu
 PKGS="build-essential cmake pkg-config
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libsodium-dev libpq-dev
 libxlsxwriter-dev libmd4c-dev libmd4c-html0-dev libcsv-dev"
+# Run time: the bilan's PDF is printed by headless Chromium (src/report.c says why), with a
+# font for its text.
+PKGS="$PKGS chromium fonts-dejavu-core"
 # Tests only.
 if [ "${1:-}" = "--test" ]; then
-	PKGS="$PKGS libcmocka-dev libcurl4-openssl-dev tidy sqlite3 chromium"
+	# poppler-utils: pdftotext and pdftoppm check the bilan PDF (tests/test_report.c).
+	PKGS="$PKGS libcmocka-dev libcurl4-openssl-dev tidy sqlite3 chromium python3-numpy python3-scipy python3-pandas poppler-utils"
 	# Node.js (with its npm) may come from another packaging than Debian's; take Debian's only
 	# when there is none.
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

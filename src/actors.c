@@ -551,7 +551,7 @@ static void actors_page(struct req *r)
 
 	if (total > 0) {
 		html_printf(&r->out,
-		            "<div class=\"table-wrap\"><table>\n<caption>Acteurs%R (page %lld sur "
+		            "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Acteurs%R (page %lld sur "
 		            "%lld)</caption>\n<thead><tr><th scope=\"col\">Nom</th>"
 		            "<th scope=\"col\">Type</th><th scope=\"col\">Commune</th>"
 		            "<th scope=\"col\">Site web</th></tr></thead>\n<tbody>\n",

@@ -7,6 +7,7 @@
 #include "geo_import.h"
 #include "http.h"
 #include "plan_io.h"
+#include "report.h"
 #include "users.h"
 #include "util.h"
 
@@ -506,6 +507,44 @@ static const struct opt import_plan_opts[] = {
 	{"--start-year", 1, "année de début"},
 	{"--end-year", 1, "année de fin"},
 	{0}};
+/* `report bilan` and `report newsletter`: the documents of src/report.c, written to -o. */
+static int run_report_bilan(char **args, const char **vals)
+{
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	int rc = report_cli_bilan(db, args[0], opt_val(current, vals, "--year"),
+				  opt_val(current, vals, "--format"), opt_val(current, vals, "-o"));
+	db_close(db);
+	return rc;
+}
+
+static int run_report_newsletter(char **args, const char **vals)
+{
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	int rc = report_cli_newsletter(db, args[0], opt_val(current, vals, "--from"),
+				       opt_val(current, vals, "--to"),
+				       opt_val(current, vals, "--format"),
+				       opt_val(current, vals, "-o"));
+	db_close(db);
+	return rc;
+}
+
+static const struct opt report_bilan_opts[] = {
+	DB,
+	{"--year", 1, "année du bilan (sans --year : la revue à mi-parcours)"},
+	{"--format", 1, "html, pdf ou xlsx (défaut : html)"},
+	{"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
+	{0}};
+static const struct opt report_newsletter_opts[] = {
+	DB,
+	{"--from", 1, "premier jour de la période (AAAA-MM-JJ)"},
+	{"--to", 1, "dernier jour de la période (AAAA-MM-JJ)"},
+	{"--format", 1, "html (courriel) ou text (défaut : d'après l'extension de -o)"},
+	{"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
+	{0}};
 static const struct opt export_plan_opts[] = {
 	DB,
 	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o)"},
@@ -530,6 +569,12 @@ static const struct cmd cmds[] = {
 	 import_plan_opts, run_import_plan},
 	{"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
 	 run_export_plan},
+	{"report bilan", "NUMÉRO", 1,
+	 "bilan annuel (--year) ou revue à mi-parcours d'un plan en HTML, PDF ou XLSX",
+	 report_bilan_opts, run_report_bilan},
+	{"report newsletter", "NUMÉRO", 1,
+	 "lettre trimestrielle d'un plan sur une période, en HTML (courriel) ou texte",
+	 report_newsletter_opts, run_report_newsletter},
 	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
 	{0},
 };

@@ -1,6 +1,7 @@
 /* demo: loads the embedded demonstration data (data/demo, data/geo). */
 #include "demo.h"
 #include "demo_fiches.h"
+#include "demo_indicators.h"
 
 #include "audit.h"
 #include "db.h"
@@ -325,5 +326,8 @@ int demo_load(struct db *db, char **err)
 		*err = xasprintf("validation impossible : %s", db_errmsg(db));
 		return -1;
 	}
-	return load_users(db, plan_id, err);
+	if (load_users(db, plan_id, err))
+		return -1;
+	/* Indicators last: they read the fiches and the demo pilot's assignments. */
+	return demo_indicators_load(db, err);
 }

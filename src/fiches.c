@@ -1,6 +1,7 @@
 /* fiches: the fiche-action page, its editing (fields, budget, closing), comments, history,
  * the pilot's "mes actions" page with its quick progress form, and the fiches JSON API. */
 #include "fiches.h"
+#include "indicators.h"
 
 #include "audit.h"
 #include "auth.h"
@@ -805,7 +806,7 @@ static void budget_table(struct req *r, int64_t id, int remove)
 	while (st && db_step(st) == DB_ROW) {
 		if (!n++)
 			html_printf(&r->out,
-			            "<div class=\"table-wrap\"><table class=\"budget\">"
+			            "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"budget\">"
 			            "<caption>Lignes budgétaires</caption><thead><tr>"
 			            "<th scope=\"col\">Année</th><th scope=\"col\">Libellé</th>"
 			            "<th scope=\"col\" class=\"num\">Montant</th>"
@@ -1037,12 +1038,16 @@ static void fiche_page_render(struct req *r, const struct fiche_row *f, enum rol
 	            "<span class=\"badge %s\">Avancement : %s</span></p>\n",
 	            status_badge(f->status), fiche_status_label(f->status),
 	            progress_badge(f->progress), fiche_progress_label(f->progress));
+	buf_puts(&r->out, "<p class=\"actions\">");
 	if (fiche_can_edit(r, f->id))
-		html_printf(
-		    &r->out,
-		    "<p class=\"actions\"><a class=\"button\" href=\"/fiches/%lld/modifier\">"
-		    "Modifier la fiche</a></p>\n",
-		    (long long)f->id);
+		html_printf(&r->out,
+		            "<a class=\"button\" href=\"/fiches/%lld/modifier\">Modifier la "
+		            "fiche</a> ",
+		            (long long)f->id);
+	html_printf(&r->out,
+	            "<a class=\"button secondary\" href=\"/fiches/%lld/indicateurs\">Indicateurs "
+	            "et mesures</a></p>\n",
+	            (long long)f->id);
 	buf_puts(&r->out, "<dl class=\"facts\">");
 	html_printf(&r->out, "<div><dt>Plan</dt><dd><a href=\"/plans/%lld\">%s</a></dd></div>",
 	            (long long)f->plan_id, f->plan_title);
@@ -3045,7 +3050,7 @@ static void mine_page(struct req *r, const struct progress_error *pe)
 			html_printf(
 			    &r->out,
 			    "<p>Fiches en retard dans les plans que vous coordonnez : %zu.</p>"
-			    "<div class=\"table-wrap\"><table><caption>Fiches-actions à "
+			    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Fiches-actions à "
 			    "relancer</caption><thead><tr><th scope=\"col\">Plan</th>"
 			    "<th scope=\"col\">Fiche-action</th><th scope=\"col\">Pilotes</th>"
 			    "<th scope=\"col\">Avancement</th><th scope=\"col\">Retard</th>"
@@ -3071,6 +3076,7 @@ static void mine_page(struct req *r, const struct progress_error *pe)
 		}
 		buf_puts(&r->out, "</section>\n");
 	}
+	indicators_overdue_section(r, 0);
 	page_end(r);
 	if (pe)
 		r->status = 422;

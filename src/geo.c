@@ -372,7 +372,7 @@ static void plans_table(struct req *r, struct db_stmt *st, const char *caption,
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
 			html_printf(&r->out,
-			            "<div class=\"table-wrap\"><table>\n<caption>%s</caption>\n"
+			            "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>%s</caption>\n"
 			            "<thead><tr><th scope=\"col\">Plan</th>"
 			            "<th scope=\"col\">Type</th><th scope=\"col\">Période</th>"
 			            "<th scope=\"col\">Couverture</th></tr></thead>\n<tbody>\n",
@@ -669,7 +669,7 @@ static void territory_page(struct req *r)
 			if (n++ == 0)
 				html_printf(
 				    &r->out,
-				    "<div class=\"table-wrap\"><table>\n<caption>"
+				    "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>"
 				    "Intercommunalités (EPCI) ayant des communes dans le "
 				    "département %s (%s)</caption>\n<thead><tr>"
 				    "<th scope=\"col\">EPCI</th><th scope=\"col\">Nature</th>"
@@ -827,7 +827,7 @@ static void communes_page(struct req *r)
 	while (db_step(st) == DB_ROW) {
 		if (n++ == 0) {
 			html_printf(&r->out,
-			            "<div class=\"table-wrap\"><table>\n<caption>Communes "
+			            "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
 			            "correspondant à « %s »",
 			            text);
 			if (pages > 1)
@@ -965,7 +965,7 @@ static void commune_page(struct req *r)
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
 			buf_puts(&r->out,
-			         "<div class=\"table-wrap\"><table>\n<caption>Acteurs dont "
+			         "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Acteurs dont "
 			         "l'adresse est dans cette commune</caption>\n<thead><tr>"
 			         "<th scope=\"col\">Acteur</th><th scope=\"col\">Type</th>"
 			         "</tr></thead>\n<tbody>\n");
@@ -993,6 +993,9 @@ static void commune_page(struct req *r)
 	if (!r->user)
 		buf_puts(&r->out, "<p class=\"hint\">Les plans privés apparaissent après "
 		                  "connexion, pour leurs membres.</p>\n");
+	html_printf(&r->out,
+	            "<p><a href=\"/public/communes/%u\">Ce qui se fait ici (plans publiés)</a></p>\n",
+	            c.code);
 	buf_puts(&r->out, "</section>\n");
 	page_end(r);
 	free(epci_href);
@@ -1125,7 +1128,7 @@ static void epci_page(struct req *r)
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
 			buf_puts(&r->out,
-			         "<div class=\"table-wrap\"><table>\n<caption>Communes "
+			         "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
 			         "membres de l'EPCI et leur part de sa population</caption>\n"
 			         "<thead><tr><th scope=\"col\">Commune</th>"
 			         "<th scope=\"col\">Code INSEE</th>"

@@ -179,6 +179,7 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 	nav_link(r, "/territoire", "Territoire",
 		 starts(p, "/territoire") || starts(p, "/communes") || starts(p, "/epcis"));
 	nav_link(r, "/acteurs", "Acteurs", starts(p, "/acteurs"));
+	nav_link(r, "/indicateurs", "Indicateurs", starts(p, "/indicateurs"));
 	if (r->user)
 		nav_link(r, "/mes-actions", "Mes actions", starts(p, "/mes-actions"));
 	buf_puts(&r->out, "</ul></nav>\n<form class=\"site-search\" method=\"get\" "

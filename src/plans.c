@@ -506,6 +506,14 @@ static void territory_line(struct req *r, int64_t plan_id)
 		buf_puts(&r->out, "non précisé");
 }
 
+/* The current calendar year (UTC). */
+static int current_year(void)
+{
+	char now[32];
+	time_iso_now(now);
+	return atoi(now);
+}
+
 static void plan_page(struct req *r)
 {
 	int64_t id;
@@ -578,8 +586,29 @@ static void plan_page(struct req *r)
 	/* Where to go from here: the cycle is for members; the rest is public with the plan. */
 	buf_puts(&r->out, "<nav class=\"plan-links\" aria-label=\"Pages du plan\">"
 	                  "<ul class=\"inline-list\">");
+	html_printf(&r->out,
+	            "<li><a href=\"/plans/%lld/tableau-de-bord\">Tableau de bord</a></li>",
+	            (long long)id);
+	if (is_public)
+		html_printf(&r->out, "<li><a href=\"/public/plans/%lld\">Page publique</a></li>",
+		            (long long)id);
 	if (role >= ROLE_READER)
-		html_printf(&r->out, "<li><a href=\"/plans/%lld/cycle\">Cycle annuel</a></li>",
+		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/cycle\">Cycle annuel</a></li>"
+		            "<li><a href=\"/plans/%lld/bilan/%d\">Bilan annuel</a></li>"
+		            "<li><a href=\"/plans/%lld/revue-mi-parcours\">Revue à "
+		            "mi-parcours</a></li>"
+		            "<li><a href=\"/plans/%lld/lettre\">Lettre trimestrielle</a></li>",
+		            (long long)id, (long long)id, current_year(), (long long)id,
+		            (long long)id);
+	if (role >= ROLE_PILOT)
+		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/mesures-en-retard\">Mesures en retard</a></li>",
+		            (long long)id);
+	if (role >= ROLE_COORDINATOR)
+		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/mesures/importer\">Importer des "
+		            "mesures</a></li>",
 		            (long long)id);
 	html_printf(&r->out,
 	            "<li><a href=\"/plans/%lld/annexes\">Annexes votées</a></li>"

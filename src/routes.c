@@ -18,11 +18,15 @@ extern const struct route fiche_routes[];
 extern const struct route cycle_routes[];
 extern const struct route plan_io_routes[];
 extern const struct route search_routes[];
+extern const struct route dashboard_routes[];
+extern const struct route report_routes[];
+extern const struct route portal_routes[];
+extern const struct route indicator_routes[];
 
 const struct route *const route_tables[] = {
-	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, fiche_routes,
+	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, indicator_routes, fiche_routes,
 	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes,
-	account_routes, admin_routes,	 NULL,
+	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, NULL,
 };
 
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,

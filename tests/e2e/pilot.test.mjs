@@ -73,7 +73,7 @@ test('a pilot reports progress from "Mes actions" and finds it in the fiche hist
   assert.equal(await lateCount(), lateBefore - 1);
 
   // The fiche page shows the comment and the change in its history.
-  await page.getByRole('link', { name: heading }).click();
+  await page.getByRole('link', { name: heading }).first().click();
   await page.waitForLoadState('load');
   assert.equal(await page.locator('h1').innerText(), heading.slice(number.length + 1));
   const history = page.locator('section[aria-labelledby="historique"] li').first();
