@@ -1,6 +1,8 @@
 /* cli: commands (demo, init, serve, user, import), option parsing and help, in French. */
 #include "cli.h"
 
+#include "access_cli.h"
+
 #include "db.h"
 #include "auth.h"
 #include "demo.h"
@@ -551,6 +553,39 @@ static const struct opt export_plan_opts[] = {
 	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
 	{0}};
 
+/* `access`: the 2SFCA accessibility of every commune (src/access_cli.c), as CSV. */
+static int run_access(char **args, const char **vals)
+{
+	(void)args;
+	struct access_cli_opts o = {
+	    opt_val(current, vals, "--service"), opt_val(current, vals, "--band"),
+	    opt_val(current, vals, "--max-minutes"), opt_val(current, vals, "--decay"),
+	    opt_val(current, vals, "--detour"), opt_val(current, vals, "--speed"),
+	    opt_val(current, vals, "--od"), opt_val(current, vals, "-o")};
+	int rc = access_cli_check(&o);
+	if (rc)
+		return rc;
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	rc = access_cli_run(db, &o);
+	db_close(db);
+	return rc;
+}
+
+static const struct opt access_opts[] = {
+	DB,
+	{"--service", 1, "type de service : EAJE, ALSH, LAEP, FRANCE_SERVICES…"},
+	{"--band", 1, "tranche d'âge de la demande : 0-2, 3-5, 6-11, 12-17, 18-24, 25-59, 60-74, 75+"},
+	{"--max-minutes", 1, "temps de trajet maximal en minutes"},
+	{"--decay", 1, "décroissance : gaussian (défaut), linear, step[:10=1,20=0.66,30=0.33] ou none"},
+	{"--detour", 1, "facteur de détour routier (défaut 1.3)"},
+	{"--speed", 1, "vitesse moyenne en km/h (défaut 50)"},
+	{"--od", 1, "matrice de temps importée (CSV commune;destination;minutes ; destination : "
+		    "code de commune ou s:NUMÉRO d'un service)"},
+	{"-o", 1, "fichier CSV (ou .xlsx) à écrire (défaut : la sortie standard)"},
+	{0}};
+
 static const struct cmd cmds[] = {
 	{"demo", "", 0, "créer une base avec les données de démonstration", demo_opts, run_demo},
 	{"init", "", 0, "créer une base vide (ou mettre à jour son schéma)", db_opts, run_init},
@@ -575,6 +610,9 @@ static const struct cmd cmds[] = {
 	{"report newsletter", "NUMÉRO", 1,
 	 "lettre trimestrielle d'un plan sur une période, en HTML (courriel) ou texte",
 	 report_newsletter_opts, run_report_newsletter},
+	{"access", "", 0,
+	 "accessibilité spatiale (2SFCA) de chaque commune à un type de service, en CSV",
+	 access_opts, run_access},
 	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
 	{0},
 };

@@ -2,6 +2,8 @@
 #include "demo.h"
 #include "demo_fiches.h"
 #include "demo_indicators.h"
+#include "demo_offer.h"
+#include "demo_needs.h"
 
 #include "audit.h"
 #include "db.h"
@@ -311,7 +313,7 @@ static int load_users(struct db *db, long long plan_id, char **err)
 int demo_load(struct db *db, char **err)
 {
 	struct geo_stats gs;
-	if (geo_import_embedded(db, &gs, err))
+	if (geo_import_embedded(db, &gs, err) || demo_offer_load(db, err))
 		return -1;
 	if (db_begin(db) != DB_OK) {
 		*err = xasprintf("transaction impossible : %s", db_errmsg(db));
@@ -329,5 +331,7 @@ int demo_load(struct db *db, char **err)
 	if (load_users(db, plan_id, err))
 		return -1;
 	/* Indicators last: they read the fiches and the demo pilot's assignments. */
-	return demo_indicators_load(db, err);
+	if (demo_indicators_load(db, err))
+		return -1;
+	return demo_needs_load(db, err);
 }

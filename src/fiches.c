@@ -2,6 +2,7 @@
  * the pilot's "mes actions" page with its quick progress form, and the fiches JSON API. */
 #include "fiches.h"
 #include "indicators.h"
+#include "needs.h"
 
 #include "audit.h"
 #include "auth.h"
@@ -1111,6 +1112,7 @@ static void fiche_page_render(struct req *r, const struct fiche_row *f, enum rol
 	people_section(r, f, role);
 	resources_section(r, f);
 	impacts_section(r, f);
+	needs_for_fiche_section(r, f->id);
 	links_section(r, f);
 	if (is_member(role)) {
 		comments_section(r, f, role, comment_draft, comment_error);

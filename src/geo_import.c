@@ -8,6 +8,8 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,8 +303,8 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 		return -1;
 	}
 	/* When a commune has several rows, the most populated place wins. */
-	struct db_stmt *st = db_prepare(db, "UPDATE communes SET latitude = ?, longitude = ? "
-	                                    "WHERE code = ?");
+	struct db_stmt *st = db_prepare(db, "UPDATE communes SET latitude = ?, longitude = ?, "
+	                                    "coordinates_placed = 0 WHERE code = ?");
 	if (!st)
 		return -1;
 	char *copy = xstrndup(src->data, src->size);
@@ -359,9 +361,121 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 	db_finalize(st);
 	if (rc == 0) {
 		int64_t n = 0;
-		db_int64f(db, &n, "SELECT COUNT(*) FROM communes WHERE latitude IS NOT NULL", "");
+		db_int64f(db, &n, "SELECT COUNT(*) FROM communes WHERE latitude IS NOT NULL "
+		          "AND coordinates_placed = 0", "");
 		stats->with_coordinates = (long)n;
 	}
+	return rc;
+}
+
+/*
+ * Placement of the communes without a measured point (GeoNames has none for many small
+ * communes: 418 of the 697 of Drôme and Ardèche). The rule, applied after every import:
+ *   1. the point is the population-weighted mean of the latitudes and longitudes of the
+ *      communes of the same EPCI that have a measured point (weight: the municipal population,
+ *      or 1 when it is unknown or 0); when the EPCI has none, the same over the département;
+ *      when the département has none either, the commune stays without coordinates;
+ *   2. an offset derived from the INSEE code alone is added so that placed points do not
+ *      overlap: h = FNV-1a (32 bits) of the code, angle = (h mod 3600) / 3600 · 2π, radius =
+ *      0.01° + ((h >> 12) mod 1000) / 1000 · 0.02° of latitude (about 1 to 3.3 km), the
+ *      longitude offset divided by cos(latitude);
+ *   3. communes.coordinates_placed = 1 ("position estimée" in pages and exports).
+ * Measured points are never changed; placed points are recomputed at every import (a commune
+ * that has gained a GeoNames point is measured again: import_cities resets the flag).
+ */
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int place_unmeasured(struct db *db, char **err)
+{
+	if (db_execf(db, "UPDATE communes SET latitude = NULL, longitude = NULL "
+	                 "WHERE coordinates_placed = 1",
+	             "") != DB_OK) {
+		*err = xasprintf("placement des communes : %s", db_errmsg(db));
+		return -1;
+	}
+	struct db_stmt *todo = db_queryf(db,
+	                                 "SELECT code, epci, departement FROM communes "
+	                                 "WHERE latitude IS NULL OR longitude IS NULL ORDER BY code",
+	                                 "");
+	if (!todo) {
+		*err = xasprintf("placement des communes : %s", db_errmsg(db));
+		return -1;
+	}
+	/* Collect first: the updates below must not disturb the running query. */
+	struct pending {
+		char code[6];
+		char *epci, *dep;
+	} *list = NULL;
+	size_t n = 0, cap = 0;
+	while (db_step(todo) == DB_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			list = xrealloc(list, cap * sizeof *list);
+		}
+		snprintf(list[n].code, sizeof list[n].code, "%s", db_col_text(todo, 0));
+		const char *e = db_col_text(todo, 1), *d = db_col_text(todo, 2);
+		list[n].epci = e ? xstrdup(e) : NULL;
+		list[n].dep = d ? xstrdup(d) : NULL;
+		n++;
+	}
+	db_finalize(todo);
+	static const char *const mean_sql[2] = {
+	    "SELECT SUM(w * latitude) / SUM(w), SUM(w * longitude) / SUM(w) FROM ("
+	    "SELECT latitude, longitude, CASE WHEN population > 0 THEN population ELSE 1 END AS w "
+	    "FROM communes WHERE epci = ? AND coordinates_placed = 0 AND latitude IS NOT NULL "
+	    "AND longitude IS NOT NULL) m",
+	    "SELECT SUM(w * latitude) / SUM(w), SUM(w * longitude) / SUM(w) FROM ("
+	    "SELECT latitude, longitude, CASE WHEN population > 0 THEN population ELSE 1 END AS w "
+	    "FROM communes WHERE departement = ? AND coordinates_placed = 0 AND latitude IS NOT "
+	    "NULL AND longitude IS NOT NULL) m"};
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		double lat = 0, lon = 0;
+		int found = 0;
+		for (int k = 0; k < 2 && !found; k++) {
+			const char *key = k == 0 ? list[i].epci : list[i].dep;
+			if (!key)
+				continue;
+			struct db_stmt *st = db_queryf(db, mean_sql[k], "s", key);
+			if (!st) {
+				rc = -1;
+				break;
+			}
+			if (db_step(st) == DB_ROW && !db_col_is_null(st, 0)) {
+				lat = db_col_double(st, 0);
+				lon = db_col_double(st, 1);
+				found = 1;
+			}
+			db_finalize(st);
+		}
+		if (rc || !found)
+			continue;
+		uint32_t h = fnv1a(list[i].code);
+		double angle = (double)(h % 3600u) / 3600.0 * 2.0 * M_PI;
+		double radius = 0.01 + (double)((h >> 12) % 1000u) / 1000.0 * 0.02;
+		lat += radius * sin(angle);
+		lon += radius * cos(angle) / cos(lat * M_PI / 180.0);
+		if (db_execf(db,
+		             "UPDATE communes SET latitude = ?, longitude = ?, coordinates_placed = 1 "
+		             "WHERE code = ?",
+		             "dds", lat, lon, list[i].code) != DB_OK)
+			rc = -1;
+	}
+	if (rc)
+		*err = xasprintf("placement des communes : %s", db_errmsg(db));
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].epci);
+		free(list[i].dep);
+	}
+	free(list);
 	return rc;
 }
 
@@ -382,6 +496,8 @@ int geo_import(struct db *db, const struct geo_source *communes, const struct ge
 		rc = import_epcis(db, epci, stats, err);
 	if (!rc && cities && cities->data)
 		rc = import_cities(db, cities, stats, err);
+	if (!rc)
+		rc = place_unmeasured(db, err);
 	if (!rc && db_commit(db) != DB_OK) {
 		*err = xasprintf("validation impossible : %s", db_errmsg(db));
 		rc = -1;

@@ -180,6 +180,7 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 		 starts(p, "/territoire") || starts(p, "/communes") || starts(p, "/epcis"));
 	nav_link(r, "/acteurs", "Acteurs", starts(p, "/acteurs"));
 	nav_link(r, "/indicateurs", "Indicateurs", starts(p, "/indicateurs"));
+	nav_link(r, "/besoins", "Besoins", starts(p, "/besoins"));
 	if (r->user)
 		nav_link(r, "/mes-actions", "Mes actions", starts(p, "/mes-actions"));
 	buf_puts(&r->out, "</ul></nav>\n<form class=\"site-search\" method=\"get\" "

@@ -11,6 +11,8 @@ extern const struct route home_routes[];
 extern const struct route plan_routes[];
 extern const struct route geo_routes[];
 extern const struct route actor_routes[];
+extern const struct route contact_routes[];
+extern const struct route network_routes[];
 extern const struct route account_routes[];
 extern const struct route admin_routes[];
 extern const struct route plan_edit_routes[];
@@ -22,11 +24,14 @@ extern const struct route dashboard_routes[];
 extern const struct route report_routes[];
 extern const struct route portal_routes[];
 extern const struct route indicator_routes[];
+extern const struct route need_routes[];
+extern const struct route offer_routes[];
+extern const struct route access_routes[];
 
 const struct route *const route_tables[] = {
 	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, indicator_routes, fiche_routes,
-	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes,
-	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, NULL,
+	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes, contact_routes, network_routes,
+	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, need_routes, offer_routes, access_routes, NULL,
 };
 
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,

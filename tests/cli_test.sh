@@ -187,5 +187,25 @@ expect 1 "import duplicate number" -- "$BIN" import plan "$FX/broken_duplicate_n
 contains "$T/err" "Ligne 6" "duplicate number: line named"
 [ "$(plans)" = "$p1" ] && [ "$(nodes)" = "$n1" ] && ok || ko "a refused import stored something"
 
+# --- access: the 2SFCA accessibility of the communes (src/access_cli.c)
+expect 0 "access EAJE 0-2" -- "$BIN" access --service EAJE --band 0-2 --max-minutes 20 -o "$T/access.csv" --db "$T/demo.db"
+contains "$T/access.csv" "code;nom;population_tranche;accessibilite_pour_100;offres_accessibles;minutes_offre_la_plus_proche;non_couverte;position_estimee" "access header"
+contains "$T/access.csv" "26108;Crest;" "access: a row for Crest"
+[ "$(grep -c '^[0-9AB]\{5\};' "$T/access.csv")" = "$(sqlite3 "$T/demo.db" 'SELECT COUNT(*) FROM communes')" ] && ok || ko "access: one row per commune"
+contains "$T/err" "non couvertes" "access summary on stderr"
+expect 0 "access to stdout, step decay" -- "$BIN" access --service ALSH --band 3-5 --max-minutes 30 --decay step --db "$T/demo.db"
+contains "$T/out" "26108;Crest;" "access on stdout"
+expect 0 "access -o xlsx" -- "$BIN" access --service EAJE --band 0-2 --max-minutes 20 -o "$T/access.xlsx" --db "$T/demo.db"
+[ "$(head -c 2 "$T/access.xlsx")" = "PK" ] && ok || ko "access xlsx is not a zip"
+expect 2 "access without --service" -- "$BIN" access --band 0-2 --max-minutes 20 --db "$T/demo.db"
+contains "$T/err" "--service" "access: missing service message"
+expect 2 "access bad minutes" -- "$BIN" access --service EAJE --band 0-2 --max-minutes vingt --db "$T/demo.db"
+expect 2 "access bad decay" -- "$BIN" access --service EAJE --band 0-2 --max-minutes 20 --decay cubic --db "$T/demo.db"
+expect 1 "access unknown service" -- "$BIN" access --service CRECHE --band 0-2 --max-minutes 20 --db "$T/demo.db"
+contains "$T/err" "type de service inconnu" "access: unknown service message"
+expect 1 "access unknown band" -- "$BIN" access --service EAJE --band 0-4 --max-minutes 20 --db "$T/demo.db"
+contains "$T/err" "tranche d'âge inconnue" "access: unknown band message"
+expect 1 "access unreadable matrix" -- "$BIN" access --service EAJE --band 0-2 --max-minutes 20 --od "$T/none.csv" --db "$T/demo.db"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

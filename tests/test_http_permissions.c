@@ -155,7 +155,10 @@ static char *concrete_path(const char *pattern, int *touches_b)
 			buf_puts(&b, "00000000000000000000000000000000000000000000000000000000000000aa");
 		} else if (!strcmp(name, "code")) {
 			buf_puts(&b, "26108");
-		} else if (!strcmp(name, "actor") || !strcmp(name, "user") || !strcmp(name, "id")) {
+		} else if (!strcmp(name, "actor") || !strcmp(name, "user") || !strcmp(name, "id") ||
+			   !strcmp(name, "contact") || !strcmp(name, "network") ||
+			   !strcmp(name, "need") || !strcmp(name, "service")) {
+			/* Objects of the shared directory and observatory, not of plan B. */
 			buf_puts(&b, "1");
 		} else if (!strcmp(name, "*")) {
 			buf_puts(&b, "style.css");
