@@ -3,6 +3,7 @@
 
 #include "access_cli.h"
 
+#include "datainclusion.h"
 #include "db.h"
 #include "auth.h"
 #include "demo.h"
@@ -553,6 +554,110 @@ static const struct opt export_plan_opts[] = {
 	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
 	{0}};
 
+/* `export datainclusion` and `import datainclusion`: src/datainclusion.c. */
+static int run_export_di(char **args, const char **vals)
+{
+	(void)args;
+	enum di_kind kind = di_kind_parse(opt_val(current, vals, "--kind"));
+	if (kind == DI_NONE) {
+		fprintf(stderr, "maillage export datainclusion : --kind attend structures ou "
+				"services\n");
+		return 2;
+	}
+	const char *out = opt_val(current, vals, "-o");
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	json_t *arr = NULL;
+	char *err = NULL;
+	long skipped = 0;
+	int rc = di_export(db, kind, &arr, &skipped, &err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "maillage : export impossible : %s\n", err);
+		free(err);
+		return 1;
+	}
+	char *text = json_dumps(arr, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+	size_t n = json_array_size(arr);
+	json_decref(arr);
+	FILE *f = out ? fopen(out, "wb") : stdout;
+	if (!f) {
+		fprintf(stderr, "maillage : impossible d'écrire « %s »\n", out);
+		free(text);
+		return 1;
+	}
+	int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+	if (out)
+		bad |= fclose(f) != 0;
+	else
+		bad |= fflush(stdout) != 0;
+	free(text);
+	if (bad) {
+		fprintf(stderr, "maillage : écriture incomplète\n");
+		return 1;
+	}
+	fprintf(stderr, "%zu %s exporté%s au schéma data·inclusion%s%s.\n", n,
+		kind == DI_STRUCTURES ? "structure(s)" : "service(s)", n > 1 ? "s" : "",
+		out ? " dans " : "", out ? out : "");
+	if (skipped)
+		fprintf(stderr, "%ld service(s) sans structure laissé(s) de côté (le schéma exige "
+				"une structure).\n",
+			skipped);
+	return 0;
+}
+
+static int run_import_di(char **args, const char **vals)
+{
+	const char *path = args[0];
+	enum di_kind kind = di_kind_parse(opt_val(current, vals, "--kind"));
+	if (kind == DI_NONE) {
+		fprintf(stderr, "maillage import datainclusion : --kind attend structures ou "
+				"services\n");
+		return 2;
+	}
+	size_t len;
+	char *data = file_read_all(path, &len);
+	if (!data) {
+		fprintf(stderr, "maillage : fichier illisible « %s »\n", path);
+		return 1;
+	}
+	struct db *db = open_db(vals);
+	if (!db) {
+		free(data);
+		return 1;
+	}
+	int dry = opt_val(current, vals, "--dry-run") != NULL;
+	struct di_import_result res;
+	int rc = di_import(db, kind, data, len, dry, 0, "cli", &res);
+	free(data);
+	db_close(db);
+	if (res.warnings.len)
+		fprintf(stderr, "Avertissements :\n%s", buf_str(&res.warnings));
+	if (rc != DB_OK || res.nerrors) {
+		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré (%s) :\n%s", path,
+			rc != DB_OK ? "erreur de la base de données\n" : buf_str(&res.errors));
+		di_import_result_free(&res);
+		return 1;
+	}
+	printf("%s%ld créé(s), %ld mis à jour.\n",
+	       dry ? "Simulation, rien n'a été enregistré : " : "Import réussi : ", res.created,
+	       res.updated);
+	di_import_result_free(&res);
+	return 0;
+}
+
+static const struct opt export_di_opts[] = {
+	DB,
+	{"--kind", 1, "structures ou services"},
+	{"-o", 1, "fichier JSON à écrire (défaut : la sortie standard)"},
+	{0}};
+static const struct opt import_di_opts[] = {
+	DB,
+	{"--kind", 1, "structures ou services"},
+	{"--dry-run", 0, "simulation : tout vérifier sans rien enregistrer"},
+	{0}};
+
 /* `access`: the 2SFCA accessibility of every commune (src/access_cli.c), as CSV. */
 static int run_access(char **args, const char **vals)
 {
@@ -604,6 +709,12 @@ static const struct cmd cmds[] = {
 	 import_plan_opts, run_import_plan},
 	{"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
 	 run_export_plan},
+	{"export datainclusion", "", 0,
+	 "exporter les structures ou les services au schéma national data·inclusion (JSON)",
+	 export_di_opts, run_export_di},
+	{"import datainclusion", "FICHIER", 1,
+	 "importer des structures ou des services data·inclusion (JSON) : tout ou rien",
+	 import_di_opts, run_import_di},
 	{"report bilan", "NUMÉRO", 1,
 	 "bilan annuel (--year) ou revue à mi-parcours d'un plan en HTML, PDF ou XLSX",
 	 report_bilan_opts, run_report_bilan},
@@ -634,7 +745,7 @@ static void usage(FILE *f)
 		   "Usage : maillage COMMANDE [arguments] [options]\n\nCommandes :\n",
 		VERSION);
 	for (const struct cmd *c = cmds; c->name; c++)
-		fprintf(f, "  %-14s %s\n", c->name, c->summary);
+		fprintf(f, "  %-18s %s\n", c->name, c->summary);
 	fprintf(f, "\n« maillage help COMMANDE » ou « maillage COMMANDE --help » détaille une "
 		   "commande.\n");
 }

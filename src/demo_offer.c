@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "db.h"
 #include "offer.h"
+#include "text.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -148,10 +149,46 @@ static int load_bands(struct db *db)
 	return rc;
 }
 
+/* The directory kind of a demo service's structure. */
+static const char *service_actor_kind(const char *kind)
+{
+	static const char *const map[][2] = {{"EAJE", "eaje"}, {"ALSH", "alsh"},
+	                                     {"LAEP", "laep"}, {"FRANCE_SERVICES", "france_services"},
+	                                     {"MAM", "mam"},   {"RPE", "rpe"}};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (!strcmp(map[i][0], kind))
+			return map[i][1];
+	return "autre";
+}
+
+/*
+ * Each demo service belongs to a structure of the directory (data·inclusion needs one): a demo
+ * actor of the same name in the same commune, created here and marked with the same source.
+ * Returns its id, 0 on error.
+ */
+static int64_t service_actor(struct db *db, const struct demo_service *s, const char *now)
+{
+	char *folded = text_fold(s->name);
+	int64_t id = 0;
+	int rc = db_int64f(db, &id,
+	                   "INSERT INTO actors (name, kind, commune, latitude, longitude, "
+	                   "description, source, search_name, created_at, updated_at) "
+	                   "SELECT ?, ?, c.code, c.latitude, c.longitude, ?, ?, ?, ?, ? "
+	                   "FROM communes c WHERE c.code = ? RETURNING id",
+	                   "ssssssss", s->name, service_actor_kind(s->kind),
+	                   "Structure de démonstration : son offre de service (capacité, horaires) "
+	                   "est inventée pour illustrer la couverture et l'accessibilité.",
+	                   DEMO_SERVICE_SOURCE, folded, now, now, s->commune);
+	free(folded);
+	return rc == DB_OK ? id : 0;
+}
+
 static int load_services(struct db *db)
 {
+	/* Replacing the demo offer: its structures go, and their services with them. */
 	if (db_execf(db, "DELETE FROM services WHERE source = ?", "s", DEMO_SERVICE_SOURCE) !=
-	    DB_OK)
+	        DB_OK ||
+	    db_execf(db, "DELETE FROM actors WHERE source = ?", "s", DEMO_SERVICE_SOURCE) != DB_OK)
 		return -1;
 	char now[32];
 	time_iso_now(now);
@@ -163,27 +200,30 @@ static int load_services(struct db *db)
 			return -1;
 		if (!exists)
 			continue; /* a geography without this commune */
+		int64_t actor = service_actor(db, s, now);
+		if (!actor)
+			return -1;
 		struct db_stmt *st = db_prepare(
 		    db,
 		    "INSERT INTO services (actor_id, kind, name, commune, capacity, opening_days, "
 		    "hours, atypical_hours, age_min, age_max, publics, source, created_at, "
-		    "updated_at) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		    "RETURNING id");
 		if (!st)
 			return -1;
-		db_bindf(st, "sssdisi", s->kind, s->name, s->commune, s->capacity, s->days,
-		         s->hours, s->atypical);
+		db_bindf(st, "IsssdisI", actor, s->kind, s->name, s->commune, s->capacity, s->days,
+		         s->hours, (int64_t)s->atypical);
 		if (s->age_min >= 0) {
-			db_bind_int64(st, 8, s->age_min);
-			db_bind_int64(st, 9, s->age_max);
+			db_bind_int64(st, 9, s->age_min);
+			db_bind_int64(st, 10, s->age_max);
 		} else {
-			db_bind_null(st, 8);
 			db_bind_null(st, 9);
+			db_bind_null(st, 10);
 		}
-		db_bind_text(st, 10, s->publics);
-		db_bind_text(st, 11, DEMO_SERVICE_SOURCE);
-		db_bind_text(st, 12, now);
+		db_bind_text(st, 11, s->publics);
+		db_bind_text(st, 12, DEMO_SERVICE_SOURCE);
 		db_bind_text(st, 13, now);
+		db_bind_text(st, 14, now);
 		int64_t id = db_step(st) == DB_ROW ? db_col_int64(st, 0) : 0;
 		db_finalize(st);
 		if (!id)

@@ -455,7 +455,7 @@ static json_t *commune_item_json(struct db_stmt *st)
 struct commune {
 	char *code, *name, *departement, *departement_name, *epci, *epci_name, *postal_codes;
 	int64_t population;
-	int has_population, has_coordinates;
+	int has_population, has_coordinates, coordinates_placed;
 	double latitude, longitude;
 };
 
@@ -488,7 +488,7 @@ static int commune_load(struct db *db, const char *code, struct commune *c)
 	struct db_stmt *st = db_queryf(db,
 	                               "SELECT c.code, c.name, c.departement, d.name, c.epci, "
 	                               "e.name, c.postal_codes, c.population, c.latitude, "
-	                               "c.longitude "
+	                               "c.longitude, c.coordinates_placed "
 	                               "FROM communes c "
 	                               "LEFT JOIN departements d ON d.code = c.departement "
 	                               "LEFT JOIN epcis e ON e.code = c.epci "
@@ -510,6 +510,7 @@ static int commune_load(struct db *db, const char *code, struct commune *c)
 		c->has_coordinates = !db_col_is_null(st, 8) && !db_col_is_null(st, 9);
 		c->latitude = db_col_double(st, 8);
 		c->longitude = db_col_double(st, 9);
+		c->coordinates_placed = (int)db_col_int64(st, 10);
 	}
 	db_finalize(st);
 	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
@@ -633,11 +634,19 @@ static void territory_page(struct req *r)
 	page_begin(r, "Territoire", (const struct crumb[]){{NULL, NULL}});
 	buf_puts(&r->out, "<h1>Territoire</h1>\n<p class=\"lead\">Les départements, leurs "
 	                  "intercommunalités (EPCI) et leurs communes, d'après le Code officiel "
-	                  "géographique.</p>\n");
+	                  "géographique.</p>\n"
+	                  "<nav aria-label=\"Lectures du territoire\"><ul class=\"inline-list\">"
+	                  "<li><a href=\"/territoire/carte\">Carte des acteurs</a></li>"
+	                  "<li><a href=\"/territoire/couverture\">Taux de couverture</a></li>"
+	                  "<li><a href=\"/territoire/accessibilite\">Accessibilité aux services</a></li>"
+	                  "<li><a href=\"/services\">Offre de services</a></li>"
+	                  "<li><a href=\"/besoins\">Observatoire des besoins</a></li>"
+	                  "<li><a href=\"/besoins/non-couverts\">Besoins non couverts</a></li>"
+	                  "<li><a href=\"/reseaux\">Réseaux</a></li></ul></nav>\n");
 	search_form(r, NULL, NULL);
 	if (!ndeps)
 		buf_puts(&r->out, "<p>Aucun département n'est encore chargé : importez la "
-		                  "géographie avec <code>maillage geo-import</code>.</p>\n");
+		                  "géographie avec <code>maillage import cog</code>.</p>\n");
 	else {
 		buf_puts(&r->out, "<nav aria-label=\"Départements\"><ul class=\"inline-list\">");
 		for (size_t i = 0; i < ndeps; i++)
@@ -953,6 +962,10 @@ static void commune_page(struct req *r)
 		            c.longitude >= 0 ? "E" : "O");
 	else
 		buf_puts(&r->out, "coordonnées inconnues");
+	if (c.has_coordinates && c.coordinates_placed)
+		buf_puts(&r->out, " <span class=\"badge badge-neutral\">position estimée</span>"
+		                  "<span class=\"hint\"> (aucun point mesuré : placée au centre de "
+		                  "son intercommunalité, pondéré par la population)</span>");
 	buf_puts(&r->out, "</dd></div></dl>\n");
 
 	buf_puts(&r->out, "<section aria-labelledby=\"acteurs\"><h2 id=\"acteurs\">Acteurs "
@@ -994,8 +1007,13 @@ static void commune_page(struct req *r)
 		buf_puts(&r->out, "<p class=\"hint\">Les plans privés apparaissent après "
 		                  "connexion, pour leurs membres.</p>\n");
 	html_printf(&r->out,
-	            "<p><a href=\"/public/communes/%u\">Ce qui se fait ici (plans publiés)</a></p>\n",
-	            c.code);
+	            "<ul class=\"inline-list\"><li><a href=\"/public/communes/%u\">Ce qui se fait ici "
+	            "(plans publiés)</a></li><li><a href=\"/besoins?commune=%u\">Besoins "
+	            "repérés ici</a></li><li><a href=\"/territoire/couverture?echelle=commune&amp;"
+	            "departement=%u\">Taux de couverture du département</a></li>"
+	            "<li><a href=\"/territoire/synthese?commune=%u\">Lecture consolidée de la "
+	            "commune</a></li></ul>\n",
+	            c.code, c.code, c.departement ? c.departement : "", c.code);
 	buf_puts(&r->out, "</section>\n");
 	page_end(r);
 	free(epci_href);
@@ -1188,6 +1206,15 @@ static void epci_page(struct req *r)
 		buf_puts(&r->out, "<p class=\"hint\">Les plans privés apparaissent après "
 		                  "connexion, pour leurs membres.</p>\n");
 	buf_puts(&r->out, "</section>\n");
+	html_printf(&r->out,
+	            "<nav aria-label=\"Lectures du territoire\"><ul class=\"inline-list\">"
+	            "<li><a href=\"/territoire/synthese?epci=%u\">Synthèse du territoire</a></li>"
+	            "<li><a href=\"/territoire/couverture?echelle=commune&amp;epci=%u\">Taux de "
+	            "couverture</a></li><li><a href=\"/territoire/accessibilite?epci=%u\">"
+	            "Accessibilité (2SFCA)</a></li><li><a href=\"/territoire/carte?epci=%u\">"
+	            "Carte</a></li><li><a href=\"/besoins?epci=%u\">Besoins repérés</a></li>"
+	            "</ul></nav>\n",
+	            e.code, e.code, e.code, e.code, e.code);
 	page_end(r);
 	epci_free(&e);
 }
