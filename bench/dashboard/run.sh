@@ -25,7 +25,7 @@ echo "plan $PLAN: $(sqlite3 "$DIR/bench.db" "SELECT COUNT(*) FROM fiches f JOIN 
 PID=$!
 URL=""
 for _ in $(seq 1 100); do
-	URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$DIR/serve.log" || true)
+	URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$DIR/serve.log" 2>/dev/null || true)
 	[ -n "$URL" ] && break
 	sleep 0.1
 done
