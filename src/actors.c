@@ -67,16 +67,6 @@ int actor_kind_valid(const char *kind)
 
 /* --- small helpers ---------------------------------------------------------------------------- */
 
-/* Number of characters (code points) of a valid UTF-8 string. */
-static size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* s when it is an http:// or https:// address, else NULL: the only links we print. */
 static const char *website_safe(const char *s)
 {
@@ -172,7 +162,7 @@ static const char *filter_parse(struct req *r, struct actor_filter *f)
 	f->commune = query_trimmed(r, "commune");
 	f->epci = query_trimmed(r, "epci");
 
-	if (f->q && utf8_length(f->q) > ACTORS_TEXT_MAX)
+	if (f->q && text_chars(f->q) > ACTORS_TEXT_MAX)
 		return "La recherche sur le nom est limitée à 200 caractères.";
 	if (f->kind && !actor_kind_valid(f->kind))
 		return "Ce type d'acteur n'existe pas : choisissez-en un dans la liste.";
@@ -185,7 +175,7 @@ static const char *filter_parse(struct req *r, struct actor_filter *f)
 				return "Le code de commune doit être un code INSEE de 5 caractères "
 				       "(par exemple 26108 ou 2A004).";
 			f->commune_is_code = 1;
-		} else if (utf8_length(f->commune) > ACTORS_TEXT_MAX) {
+		} else if (text_chars(f->commune) > ACTORS_TEXT_MAX) {
 			return "Le nom de commune est limité à 200 caractères.";
 		} else {
 			f->commune_key = text_fold(f->commune);
@@ -633,7 +623,7 @@ char *actor_validate(struct db *db, int64_t self_id, struct actor_input *in, str
 	const char *name = in->v[AI_NAME];
 	if (!name)
 		return problem(field, AI_NAME, xstrdup("Le nom de la structure est obligatoire."));
-	if (utf8_length(name) > ACTORS_TEXT_MAX)
+	if (text_chars(name) > ACTORS_TEXT_MAX)
 		return problem(field, AI_NAME,
 		               xstrdup("Le nom de la structure est limité à 200 caractères."));
 	int64_t other = 0;
@@ -665,13 +655,13 @@ char *actor_validate(struct db *db, int64_t self_id, struct actor_input *in, str
 			               xstrdup("Ce SIRET n'est pas valide (clé de contrôle de Luhn "
 			                       "incorrecte) : vérifiez les 14 chiffres."));
 	}
-	if (in->v[AI_ADDRESS] && utf8_length(in->v[AI_ADDRESS]) > ACTOR_ADDRESS_MAX)
+	if (in->v[AI_ADDRESS] && text_chars(in->v[AI_ADDRESS]) > ACTOR_ADDRESS_MAX)
 		return problem(field, AI_ADDRESS,
 		               xstrdup("L'adresse est limitée à 300 caractères."));
 	int commune_point = 0;
 	double clat = 0, clon = 0;
 	if (in->v[AI_COMMUNE]) {
-		if (utf8_length(in->v[AI_COMMUNE]) > ACTORS_TEXT_MAX)
+		if (text_chars(in->v[AI_COMMUNE]) > ACTORS_TEXT_MAX)
 			return problem(field, AI_COMMUNE,
 			               xstrdup("Le nom de commune est limité à 200 caractères."));
 		int rc = commune_resolve(db, in->v[AI_COMMUNE], &v->commune, &commune_point, &clat,
@@ -725,10 +715,10 @@ char *actor_validate(struct db *db, int64_t self_id, struct actor_input *in, str
 		    field, AI_PHONE,
 		    xstrdup("Le téléphone ne peut contenir que des chiffres, des espaces "
 		            "et + . - ( ) (30 caractères au plus)."));
-	if (in->v[AI_HOURS] && utf8_length(in->v[AI_HOURS]) > ACTOR_HOURS_MAX)
+	if (in->v[AI_HOURS] && text_chars(in->v[AI_HOURS]) > ACTOR_HOURS_MAX)
 		return problem(field, AI_HOURS,
 		               xstrdup("Les horaires sont limités à 500 caractères."));
-	if (in->v[AI_DESC] && utf8_length(in->v[AI_DESC]) > ACTOR_DESC_MAX)
+	if (in->v[AI_DESC] && text_chars(in->v[AI_DESC]) > ACTOR_DESC_MAX)
 		return problem(field, AI_DESC,
 		               xstrdup("La présentation est limitée à 5000 caractères."));
 	if (in->v[AI_THEMES]) {
@@ -772,7 +762,7 @@ char *actor_validate(struct db *db, int64_t self_id, struct actor_input *in, str
 	if (in->v[AI_COMPS]) {
 		const char *p = in->v[AI_COMPS];
 		for (char *t; (t = next_token(&p, 0));) {
-			if (utf8_length(t) > ACTOR_COMP_MAX) {
+			if (text_chars(t) > ACTOR_COMP_MAX) {
 				free(t);
 				return problem(
 				    field, AI_COMPS,

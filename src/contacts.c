@@ -43,15 +43,6 @@ static void contact_input_from_form(struct req *r, struct contact_input *in)
 	}
 }
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 static const char *basis_label(const char *b)
 {
 	if (b && !strcmp(b, "consentement"))
@@ -66,9 +57,9 @@ static const char *contact_problem(const struct contact_input *in)
 {
 	if (!in->v[CF_NAME])
 		return "Le nom de la personne est obligatoire.";
-	if (utf8_chars(in->v[CF_NAME]) > CONTACT_NAME_MAX)
+	if (text_chars(in->v[CF_NAME]) > CONTACT_NAME_MAX)
 		return "Le nom est limité à 200 caractères.";
-	if (in->v[CF_ROLE] && utf8_chars(in->v[CF_ROLE]) > CONTACT_ROLE_MAX)
+	if (in->v[CF_ROLE] && text_chars(in->v[CF_ROLE]) > CONTACT_ROLE_MAX)
 		return "La fonction est limitée à 200 caractères.";
 	if (in->v[CF_EMAIL]) {
 		const char *p = auth_email_problem(in->v[CF_EMAIL]);
@@ -95,7 +86,7 @@ static const char *contact_problem(const struct contact_input *in)
 	if (!in->v[CF_NOTE])
 		return "La note sur la base légale est obligatoire : comment et quand le "
 		       "consentement a été donné, ou pourquoi l'intérêt légitime s'applique.";
-	if (utf8_chars(in->v[CF_NOTE]) > CONTACT_NOTE_MAX)
+	if (text_chars(in->v[CF_NOTE]) > CONTACT_NOTE_MAX)
 		return "La note est limitée à 1000 caractères.";
 	return NULL;
 }

@@ -8,6 +8,7 @@
 #include "layout.h"
 #include "plans.h"
 #include "util.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -62,16 +63,6 @@ static const struct choice *choice_find(const struct choice *c, size_t n, const 
 enum decision_kind { DECIDE_COTECH, DECIDE_COPIL };
 
 /* --- small helpers ------------------------------------------------------------------------ */
-
-/* Number of characters (code points) of a valid UTF-8 string. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
 
 /* Today's UTC date "YYYY-MM-DD" into out. */
 static void today(char out[11])
@@ -172,9 +163,9 @@ static const char *text_problem(const char *label, const char *s, size_t max, in
 		snprintf(msg, n, "%s : le texte contient des caractères non valides.", label);
 		return msg;
 	}
-	if (utf8_chars(s) > max) {
+	if (text_chars(s) > max) {
 		snprintf(msg, n, "%s : %zu caractères au plus (vous en avez saisi %zu).", label,
-		         max, utf8_chars(s));
+		         max, text_chars(s));
 		return msg;
 	}
 	return NULL;

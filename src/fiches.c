@@ -41,16 +41,6 @@
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
-/* Number of characters (code points) of a valid UTF-8 string. */
-static size_t utf8_len(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A copy of s with line ends made "\n" and outer white space removed (malloc'ed). */
 static char *text_clean(const char *s)
 {
@@ -1589,9 +1579,9 @@ static void check_text(struct ferrs *e, const char *field, const char *label, co
 {
 	if (!utf8_valid_text(s, strlen(s)))
 		ferr(e, field, "%s contient des caractères non autorisés.", label);
-	else if (utf8_len(s) > max)
+	else if (text_chars(s) > max)
 		ferr(e, field, "%s est limité à %zu caractères (%zu saisis).", label, max,
-		     utf8_len(s));
+		     text_chars(s));
 	else if (single_line && strpbrk(s, "\r\n"))
 		ferr(e, field, "%s doit tenir sur une ligne.", label);
 }
@@ -1701,11 +1691,11 @@ static void fiche_in_validate(struct db *db, int64_t plan_id, int64_t node_id, s
 		if (!utf8_valid_text(in->publics.v[i], strlen(in->publics.v[i])) ||
 		    strpbrk(in->publics.v[i], "\r\n"))
 			ferr(e, "publics", "Un public contient des caractères non autorisés.");
-		else if (utf8_len(in->publics.v[i]) > PUBLIC_LEN_MAX)
+		else if (text_chars(in->publics.v[i]) > PUBLIC_LEN_MAX)
 			ferr(
 			    e, "publics",
 			    "Chaque public est limité à %d caractères (le public n° %zu en a %zu).",
-			    PUBLIC_LEN_MAX, i + 1, utf8_len(in->publics.v[i]));
+			    PUBLIC_LEN_MAX, i + 1, text_chars(in->publics.v[i]));
 	}
 
 	if (in->communes.n > COMMUNES_MAX)
@@ -2545,7 +2535,7 @@ static const char *comment_problem(const char *body)
 		return "Le commentaire est vide.";
 	if (!utf8_valid_text(body, strlen(body)))
 		return "Le commentaire contient des caractères non autorisés.";
-	if (utf8_len(body) > COMMENT_MAX)
+	if (text_chars(body) > COMMENT_MAX)
 		return "Le commentaire est limité à 5 000 caractères.";
 	return NULL;
 }
@@ -2688,7 +2678,7 @@ static const char *progress_problem(struct db *db, int64_t id, const struct prog
 		                               "mots où en est l'action."
 		                             : why;
 	if (p->closing_note && (!utf8_valid_text(p->closing_note, strlen(p->closing_note)) ||
-	                        utf8_len(p->closing_note) > NOTE_MAX))
+	                        text_chars(p->closing_note) > NOTE_MAX))
 		return "La note de clôture est limitée à 10 000 caractères.";
 	if (p->status && fiche_status_closes(p->status) && str_blank(p->closing_note)) {
 		int64_t has = 0;

@@ -62,16 +62,6 @@ static int departement_code_valid(const char *s)
 	return 1;
 }
 
-/* Number of UTF-8 characters in s (s is valid UTF-8: the server checked the query). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* v written the French way, thousands separated by a narrow no-break space ("8 658"). */
 static void format_int(char out[64], int64_t v)
 {
@@ -289,7 +279,7 @@ out:
  */
 static int search_text_check(struct req *r, const char *q)
 {
-	if (q && utf8_chars(q) > SEARCH_MAX_CHARS) {
+	if (q && text_chars(q) > SEARCH_MAX_CHARS) {
 		resp_error(r, 400, "La recherche est trop longue : 100 caractères au plus.");
 		return -1;
 	}

@@ -167,16 +167,6 @@ static const char *domain_label(const char *slug)
 
 /* --- small helpers ---------------------------------------------------------------------------- */
 
-/* Characters (code points) of a valid UTF-8 string. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -626,11 +616,11 @@ static const char *indicator_from_form(struct req *r, struct indicator *in, int 
 	const char *why = NULL;
 	if (!*in->name)
 		why = "Donnez un nom à l'indicateur.";
-	else if (utf8_chars(in->name) > NAME_MAX_CHARS)
+	else if (text_chars(in->name) > NAME_MAX_CHARS)
 		why = "Le nom est limité à 200 caractères.";
-	else if (utf8_chars(in->definition) > DEFINITION_MAX_CHARS)
+	else if (text_chars(in->definition) > DEFINITION_MAX_CHARS)
 		why = "La définition est limitée à 5 000 caractères.";
-	else if (utf8_chars(in->unit) > UNIT_MAX_CHARS)
+	else if (text_chars(in->unit) > UNIT_MAX_CHARS)
 		why = "L'unité est limitée à 40 caractères.";
 	else if (!label_valid(kinds, COUNT(kinds), in->kind))
 		why = "Choisissez le type d'indicateur : réalisation ou impact.";
@@ -639,7 +629,7 @@ static const char *indicator_from_form(struct req *r, struct indicator *in, int 
 	else if (in->impact_domain &&
 	         !label_valid(impact_domains, COUNT(impact_domains), in->impact_domain))
 		why = "Ce domaine d'impact n'existe pas : choisissez-en un dans la liste.";
-	else if (utf8_chars(in->source) > SOURCE_MAX_CHARS)
+	else if (text_chars(in->source) > SOURCE_MAX_CHARS)
 		why = "La source des données est limitée à 200 caractères.";
 	else if (!label_valid(directions, COUNT(directions), in->direction))
 		why = "Choisissez le sens d'évolution souhaité : à la hausse ou à la baisse.";
@@ -1947,7 +1937,7 @@ static char *check_text(const char *s, struct mvalues *mv)
 		return xstrdup("Décrivez l'appréciation : un indicateur qualitatif demande un "
 		               "texte.");
 	char *t = str_trim_dup(s);
-	if (utf8_chars(t) > TEXT_MAX_CHARS) {
+	if (text_chars(t) > TEXT_MAX_CHARS) {
 		free(t);
 		return xstrdup("L'appréciation est limitée à 1 000 caractères.");
 	}
@@ -1979,11 +1969,11 @@ static char *check_notes(const char *source, const char *comment, struct mvalues
 	free(mv->comment);
 	mv->source = source ? str_trim_dup(source) : xstrdup("");
 	mv->comment = comment ? str_trim_dup(comment) : xstrdup("");
-	if (utf8_chars(mv->source) > SOURCE_MAX_CHARS) {
+	if (text_chars(mv->source) > SOURCE_MAX_CHARS) {
 		*field = "source";
 		return xstrdup("La source est limitée à 200 caractères.");
 	}
-	if (utf8_chars(mv->comment) > COMMENT_MAX_CHARS) {
+	if (text_chars(mv->comment) > COMMENT_MAX_CHARS) {
 		*field = "comment";
 		return xstrdup("Le commentaire est limité à 2 000 caractères.");
 	}
@@ -2703,7 +2693,7 @@ static char *fi_settings_parse(struct req *r, struct fiche_ind *next, int y0, in
 		const char *t = req_form(r, "baseline_text"), *l = req_form(r, "baseline_level");
 		if (!is_blank(t)) {
 			next->baseline_text = str_trim_dup(t);
-			if (utf8_chars(next->baseline_text) > TEXT_MAX_CHARS)
+			if (text_chars(next->baseline_text) > TEXT_MAX_CHARS)
 				return xstrdup("L'appréciation de référence est limitée à 1 000 "
 				               "caractères.");
 		}

@@ -68,15 +68,6 @@ static const char *priority_label(int64_t p)
 
 /* --- small helpers ----------------------------------------------------------------------- */
 
-static size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Global roles: coordinators and administrators moderate; pilots and above record needs. */
 static int can_moderate(struct req *r)
 {
@@ -226,10 +217,10 @@ static char *need_validate(struct db *db, struct need_in *in, const char **field
 	*field = "titre";
 	if (str_blank(in->title))
 		return xstrdup("Le titre est obligatoire.");
-	if (utf8_length(in->title) > NEED_TITLE_MAX)
+	if (text_chars(in->title) > NEED_TITLE_MAX)
 		return xasprintf("Le titre est limité à %d caractères.", NEED_TITLE_MAX);
 	*field = "description";
-	if (utf8_length(in->description) > NEED_TEXT_MAX)
+	if (text_chars(in->description) > NEED_TEXT_MAX)
 		return xasprintf("La description est limitée à %d caractères.", NEED_TEXT_MAX);
 	*field = "source";
 	if (!pair_label(sources, NPAIRS(sources), in->source))
@@ -241,7 +232,7 @@ static char *need_validate(struct db *db, struct need_in *in, const char **field
 		return xstrdup("Cette thématique n'existe pas : choisissez l'une des sept "
 		               "thématiques de la CTG (par exemple petite-enfance).");
 	*field = "public";
-	if (utf8_length(in->public) > NEED_PUBLIC_MAX)
+	if (text_chars(in->public) > NEED_PUBLIC_MAX)
 		return xasprintf("Le public visé est limité à %d caractères.", NEED_PUBLIC_MAX);
 	*field = "communes";
 	char *m = communes_parse(db, in);
@@ -266,7 +257,7 @@ static char *need_validate(struct db *db, struct need_in *in, const char **field
 		               "abandonne.");
 	}
 	*field = "preuves";
-	if (utf8_length(in->evidence) > NEED_TEXT_MAX)
+	if (text_chars(in->evidence) > NEED_TEXT_MAX)
 		return xasprintf("Les éléments de preuve sont limités à %d caractères.",
 		                 NEED_TEXT_MAX);
 	*field = NULL;
@@ -731,7 +722,7 @@ static const char *filter_parse(struct req *r, struct need_filter *f)
 	f->priority = query_trimmed(r, "priority");
 	f->commune = query_trimmed(r, "commune");
 	f->epci = query_trimmed(r, "epci");
-	if (f->q && utf8_length(f->q) > NEED_SEARCH_MAX)
+	if (f->q && text_chars(f->q) > NEED_SEARCH_MAX)
 		return "La recherche est limitée à 200 caractères.";
 	if (f->theme && !theme_id_of(r->db, f->theme))
 		return "Cette thématique n'existe pas.";
@@ -1272,7 +1263,7 @@ static void uncovered_page(struct req *r)
  */
 static char *commune_by_name(struct db *db, char **name)
 {
-	if (utf8_length(*name) > 200)
+	if (text_chars(*name) > 200)
 		return xstrdup("Le nom de commune est limité à 200 caractères.");
 	char *key = text_fold(*name);
 	struct db_stmt *st =
@@ -1377,7 +1368,7 @@ static void propose_post(struct req *r)
 	const char *field;
 	char *msg = NULL;
 	int status = 422;
-	if (utf8_length(in.description) > 5000)
+	if (text_chars(in.description) > 5000)
 		msg = xstrdup("La description est limitée à 5 000 caractères.");
 	else if (*in.communes && !(in.communes[0] >= '0' && in.communes[0] <= '9'))
 		msg = commune_by_name(r->db, &in.communes);

@@ -16,15 +16,6 @@
 #define NETWORK_DESC_MAX    5000
 #define NETWORK_MEMBERS_MAX 500
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Plain text as paragraphs with line breaks, escaped. */
 static void paragraphs(struct buf *o, const char *text)
 {
@@ -346,7 +337,7 @@ static void network_edit(struct req *r)
 	size_t nmembers = 0;
 	if (!v[NF_NAME])
 		err = xstrdup("Le nom du réseau est obligatoire.");
-	else if (utf8_chars(v[NF_NAME]) > NETWORK_NAME_MAX)
+	else if (text_chars(v[NF_NAME]) > NETWORK_NAME_MAX)
 		err = xstrdup("Le nom du réseau est limité à 200 caractères.");
 	else if (db_int64f(r->db, &other, "SELECT id FROM networks WHERE name = ? AND id <> ?",
 	                   "sI", v[NF_NAME], id) == DB_OK)
@@ -357,7 +348,7 @@ static void network_edit(struct req *r)
 	                   "slug = ?",
 	                   "s", v[NF_THEME]) != DB_OK)
 		err = xstrdup("Cette thématique n'existe pas : choisissez-en une dans la liste.");
-	else if (v[NF_DESC] && utf8_chars(v[NF_DESC]) > NETWORK_DESC_MAX)
+	else if (v[NF_DESC] && text_chars(v[NF_DESC]) > NETWORK_DESC_MAX)
 		err = xstrdup("La présentation est limitée à 5000 caractères.");
 	if (!err && v[NF_COORD]) {
 		int rc = actor_by_name(r->db, v[NF_COORD], &coord);

@@ -36,16 +36,6 @@
 
 /* --- small helpers ---------------------------------------------------------------------------- */
 
-/* Number of characters (code points) of a UTF-8 string; 0 for NULL. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; s && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* A copy of s cut to about 40 bytes on a character boundary, with "…" when cut: user input
  * quoted in an error message. The caller frees. */
 static char *clip(const char *s)
@@ -129,7 +119,7 @@ static int check_text(struct errs *e, const char *s, size_t max, int required, i
 		errs_add(e, "%s : ce champ est obligatoire.", what);
 		return -1;
 	}
-	if (utf8_chars(s) > max) {
+	if (text_chars(s) > max) {
 		errs_add(e, "%s : %zu caractères au plus.", what, max);
 		return -1;
 	}
@@ -638,7 +628,7 @@ static void plan_form_check(struct db *db, struct plan_form *f, struct errs *e)
 				free(name);
 				break;
 			}
-			if (utf8_chars(name) > LEVEL_NAME_MAX) {
+			if (text_chars(name) > LEVEL_NAME_MAX) {
 				errs_add(e, "Niveaux : %d caractères au plus par nom de niveau.",
 				         LEVEL_NAME_MAX);
 				free(name);

@@ -131,16 +131,6 @@ static void set_str(char **dst, const char *src)
 	*dst = src ? xstrdup(src) : NULL;
 }
 
-/* Number of characters (UTF-8 code points) in s. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Trimmed copy (ASCII white space and no-break spaces at both ends). */
 static char *trim_dup(const char *s, size_t len)
 {
@@ -449,7 +439,7 @@ static int split_list(const char *v, const char *seps, struct plan_io_list *l, c
 		size_t len = strcspn(p, seps);
 		char *item = trim_dup(p, len);
 		if (*item) {
-			if (utf8_chars(item) > LABEL_MAX) {
+			if (text_chars(item) > LABEL_MAX) {
 				plan_io_error_add(
 				    errs, line, col,
 				    "un élément de la liste « %s » dépasse %d caractères.", what,
@@ -873,7 +863,7 @@ static int meta_apply(struct plan_doc *d, const char *rawkey, const char *rawval
 	char *v = trim_dup(rawval, strlen(rawval));
 	int rc = 0;
 	if (!strcmp(key, "titre") || !strcmp(key, "title") || !strcmp(key, "intitule")) {
-		if (utf8_chars(v) > TITLE_MAX) {
+		if (text_chars(v) > TITLE_MAX) {
 			plan_io_error_add(errs, line, col,
 			                  "le titre du plan dépasse %d caractères.", TITLE_MAX);
 			rc = -1;
@@ -1257,7 +1247,7 @@ static void csv_data_row(struct csv_ctx *c)
 		                  "titre vide : chaque ligne doit avoir un titre.");
 		set_str(&title, "(sans titre)");
 		ok = 0;
-	} else if (utf8_chars(title) > TITLE_MAX) {
+	} else if (text_chars(title) > TITLE_MAX) {
 		plan_io_error_add(c->errs, line, tcol, "titre de plus de %d caractères.",
 		                  TITLE_MAX);
 		ok = 0;
@@ -1788,7 +1778,7 @@ int plan_io_parse_markdown(const char *text, size_t len, struct plan_doc *doc,
 				free(title);
 				continue;
 			}
-			if (utf8_chars(title) > TITLE_MAX)
+			if (text_chars(title) > TITLE_MAX)
 				plan_io_error_add(errs, line, 1, "titre de plus de %d caractères.",
 				                  TITLE_MAX);
 			size_t parent = depth > 0 ? hstack[depth - 1] : 0;
@@ -1876,7 +1866,7 @@ int plan_io_parse_markdown(const char *text, size_t len, struct plan_doc *doc,
 				free(title);
 				continue;
 			}
-			if (utf8_chars(title) > TITLE_MAX)
+			if (text_chars(title) > TITLE_MAX)
 				plan_io_error_add(errs, line, ind + 1,
 				                  "titre de plus de %d caractères.", TITLE_MAX);
 			size_t parent = k == 0 ? heading_node : bstack[k - 1];
@@ -1963,7 +1953,7 @@ static int jlist(struct json_ctx *c, json_t *o, const char *key, const char *whe
 			return -1;
 		}
 		char *t = trim_dup(s, strlen(s));
-		if (utf8_chars(t) > LABEL_MAX || l->n >= LIST_MAX) {
+		if (text_chars(t) > LABEL_MAX || l->n >= LIST_MAX) {
 			plan_io_error_add(c->errs, 0, 0,
 			                  "« %s%s%s » : liste trop longue ou élément de plus de %d "
 			                  "caractères.",
@@ -2062,7 +2052,7 @@ static void json_nodes(struct json_ctx *c, json_t *arr, const char *where, int d
 		if (!*t)
 			plan_io_error_add(c->errs, 0, 0, "« %s.title » : titre vide ou absent.",
 			                  path);
-		else if (utf8_chars(t) > TITLE_MAX)
+		else if (text_chars(t) > TITLE_MAX)
 			plan_io_error_add(c->errs, 0, 0, "« %s.title » : plus de %d caractères.",
 			                  path, TITLE_MAX);
 		size_t idx = doc_add_node(c->doc, *t ? t : "(sans titre)", depth, parent, 0);
@@ -3646,7 +3636,7 @@ static void import_post(struct req *r)
 	if (y0 < 0 || y1 < 0)
 		plan_io_error_add(&errs, 0, 0, "Les années sont des nombres entre 1900 et 2200.");
 	const char *title = req_form(r, "titre");
-	if (title && utf8_chars(title) > TITLE_MAX)
+	if (title && text_chars(title) > TITLE_MAX)
 		plan_io_error_add(&errs, 0, 0, "Le titre dépasse %d caractères.", TITLE_MAX);
 	if (!u || !u->data.len)
 		plan_io_error_add(&errs, 0, 0,

@@ -142,3 +142,12 @@ char *text_like_pattern(const char *prefix, const char *s, const char *suffix)
 	buf_puts(&b, suffix ? suffix : "");
 	return buf_steal(&b);
 }
+
+size_t text_chars(const char *s)
+{
+	size_t n = 0;
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}

@@ -2,6 +2,8 @@
 #ifndef MAILLAGE_TEXT_H
 #define MAILLAGE_TEXT_H
 
+#include <stddef.h>
+
 /*
  * The search key of a name or of a search text, so that "etoile sur rhone" finds
  * "Étoile-sur-Rhône": ASCII letters lower-cased; the accented Latin letters of French (and
@@ -28,5 +30,9 @@ char *text_fold(const char *s);
  * Example: text_like_pattern("%", "50%_off", "%") is "%50\%\_off%".
  */
 char *text_like_pattern(const char *prefix, const char *s, const char *suffix);
+
+/* Number of characters (UTF-8 code points) of s, for length limits stated in characters;
+ * 0 for NULL. s is assumed valid UTF-8 (the server rejects anything else). */
+size_t text_chars(const char *s);
 
 #endif
