@@ -594,6 +594,10 @@ static void plan_page(struct req *r)
 		            (long long)id);
 	if (role >= ROLE_READER)
 		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/instances\">Instances et réunions</a></li>",
+		            (long long)id);
+	if (role >= ROLE_READER)
+		html_printf(&r->out,
 		            "<li><a href=\"/plans/%lld/cycle\">Cycle annuel</a></li>"
 		            "<li><a href=\"/plans/%lld/bilan/%d\">Bilan annuel</a></li>"
 		            "<li><a href=\"/plans/%lld/revue-mi-parcours\">Revue à "

@@ -22,6 +22,7 @@
 static struct th T;
 static int64_t plan_b, node_b, fiche_b, proposal_b, comment_b, line_b, link_b;
 static int64_t indicator_b, fi_b, measurement_b;
+static int64_t instance_b, meeting_b, item_b, followup_b;
 
 static int64_t insert(struct db *db, const char *sql, const char *types, ...)
 {
@@ -100,6 +101,23 @@ static int setup(void **state)
 			       "INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
 			       "comment, entered_at) VALUES (?, '2025-01-01', 1, ?, 'x') RETURNING id",
 			       "Is", fi_b, SECRET " (mesure)");
+	/* A COPIL of plan B with a meeting, an agenda item and a follow-up (governance). */
+	instance_b = insert(db,
+			    "INSERT INTO instances (plan_id, kind, name, created_at, updated_at) "
+			    "VALUES (?, 'copil', ?, 'x', 'x') RETURNING id",
+			    "Is", plan_b, SECRET " (instance)");
+	meeting_b = insert(db,
+			   "INSERT INTO meetings (instance_id, starts_at, place, minutes, created_at, "
+			   "updated_at) VALUES (?, '2024-05-05T10:00:00Z', ?, ?, 'x', 'x') RETURNING id",
+			   "Iss", instance_b, SECRET " (lieu)", SECRET " (compte rendu)");
+	item_b = insert(db,
+			"INSERT INTO agenda_items (meeting_id, position, title) VALUES (?, 1, ?) "
+			"RETURNING id",
+			"Is", meeting_b, SECRET " (point)");
+	followup_b = insert(db,
+			    "INSERT INTO follow_ups (meeting_id, what, created_at) VALUES (?, ?, 'x') "
+			    "RETURNING id",
+			    "Is", meeting_b, SECRET " (suite)");
 	char *err = NULL;
 	int64_t uid = 0;
 	if (user_create(db, "lecteur-a@example.org", "Lecteur A", "reader", "mot-de-passe-test", 0,
@@ -141,7 +159,8 @@ static char *concrete_path(const char *pattern, int *touches_b)
 		} ids[] = {{"plan", &plan_b},	     {"node", &node_b},	    {"fiche", &fiche_b},
 			   {"proposal", &proposal_b}, {"comment", &comment_b}, {"line", &line_b},
 			   {"link", &link_b},	      {"indicator", &indicator_b}, {"fi", &fi_b},
-			   {"measurement", &measurement_b}};
+			   {"measurement", &measurement_b}, {"instance", &instance_b},
+			   {"meeting", &meeting_b}, {"item", &item_b}, {"followup", &followup_b}};
 		size_t i;
 		for (i = 0; i < sizeof ids / sizeof *ids; i++)
 			if (!strcmp(name, ids[i].name))
@@ -160,6 +179,8 @@ static char *concrete_path(const char *pattern, int *touches_b)
 			   !strcmp(name, "need") || !strcmp(name, "service")) {
 			/* Objects of the shared directory and observatory, not of plan B. */
 			buf_puts(&b, "1");
+		} else if (!strcmp(name, "action")) {
+			buf_puts(&b, "supprimer");
 		} else if (!strcmp(name, "*")) {
 			buf_puts(&b, "style.css");
 		} else {
@@ -199,6 +220,17 @@ static char *plan_b_state(void)
 		"SELECT COUNT(*) || group_concat(i.name, '|') FROM indicators i "
 		"JOIN fiche_indicators fi ON fi.indicator_id = i.id "
 		"JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ?",
+		"SELECT COUNT(*) || group_concat(m.minutes || m.status || m.place, '|') FROM meetings m "
+		"JOIN instances i ON i.id = m.instance_id WHERE i.plan_id = ?",
+		"SELECT COUNT(*) FROM instances WHERE plan_id = ?",
+		"SELECT COUNT(*) || group_concat(a.title || a.position, '|') FROM agenda_items a "
+		"JOIN meetings m ON m.id = a.meeting_id JOIN instances i ON i.id = m.instance_id "
+		"WHERE i.plan_id = ?",
+		"SELECT COUNT(*) || group_concat(f.status, '|') FROM follow_ups f "
+		"JOIN meetings m ON m.id = f.meeting_id JOIN instances i ON i.id = m.instance_id "
+		"WHERE i.plan_id = ?",
+		"SELECT COUNT(*) FROM decisions d JOIN meetings m ON m.id = d.meeting_id "
+		"JOIN instances i ON i.id = m.instance_id WHERE i.plan_id = ?",
 	};
 	for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
 		struct db_stmt *st = db_queryf(db, queries[i], "I", plan_b);
