@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,45 @@ struct db *th_db(struct th *t)
 	if (!db)
 		die("db_open", err);
 	return db;
+}
+
+int64_t th_query_int(struct th *t, const char *sql, const char *types, ...)
+{
+	struct db *db = th_db(t);
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		die("prepare", db_errmsg(db));
+	va_list ap;
+	va_start(ap, types);
+	int i = 1;
+	for (const char *p = types; *p; p++, i++) {
+		if (*p == 's')
+			db_bind_text(st, i, va_arg(ap, const char *));
+		else if (*p == 'd')
+			db_bind_double(st, i, va_arg(ap, double));
+		else
+			db_bind_int64(st, i, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	int rc = db_step(st);
+	if (rc != DB_ROW && rc != DB_DONE)
+		die("step", db_errmsg(db));
+	int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+	db_finalize(st);
+	db_close(db);
+	return v;
+}
+
+char *th_query_text(struct th *t, const char *sql, int64_t id)
+{
+	struct db *db = th_db(t);
+	struct db_stmt *st = db_queryf(db, sql, "I", id);
+	char *v = NULL;
+	if (st && db_step(st) == DB_ROW && db_col_text(st, 0))
+		v = xstrdup(db_col_text(st, 0));
+	db_finalize(st);
+	db_close(db);
+	return v;
 }
 
 void resp_free(struct resp *r)

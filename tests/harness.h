@@ -6,6 +6,7 @@
 #include "buf.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct db;
 struct server;
@@ -23,6 +24,15 @@ void th_start(struct th *t, int demo);
 void th_stop(struct th *t);
 /* Open another connection to the test database (caller closes). */
 struct db *th_db(struct th *t);
+/*
+ * First column of the first row of a query on the test database, as an integer (-1 when there
+ * is no row). Parameters bound from `types`: 's' text, 'd' double, anything else int64_t. An SQL
+ * error fails the test.
+ */
+int64_t th_query_int(struct th *t, const char *sql, const char *types, ...);
+/* First column of the first row of a query taking one integer parameter, as a malloc'ed copy
+ * (caller frees), or NULL. */
+char *th_query_text(struct th *t, const char *sql, int64_t id);
 /* Make a temporary directory (for tests without a server); returns a static-lifetime copy. */
 void th_tmpdir(char *out, size_t n);
 void th_rmdir(const char *dir);

@@ -132,18 +132,6 @@ static int64_t query_int(const char *sql, int64_t id)
 	return v;
 }
 
-static char *query_text(const char *sql, int64_t id)
-{
-	struct db *db = th_db(&T);
-	char *v = NULL;
-	struct db_stmt *st = db_queryf(db, sql, "I", id);
-	if (st && db_step(st) == DB_ROW && db_col_text(st, 0))
-		v = xstrdup(db_col_text(st, 0));
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
 /* Post a decision form (kind "cotech" or "copil") as the client; returns the status. */
 static long decide_web(struct client *c, int64_t proposal, const char *kind, const char *value,
                        const char *date, const char *comment, struct resp *out)
@@ -280,11 +268,11 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	assert_int_equal(query_int("SELECT parent_id FROM nodes WHERE id = ?", node), PARENT);
 	assert_int_equal(query_int("SELECT position FROM nodes WHERE id = ?", node),
 	                 nodes_before + 1);
-	char *status = query_text("SELECT status FROM fiches WHERE node_id = ?", node);
+	char *status = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", node);
 	assert_string_equal(status, "proposee");
 	free(status);
-	char *number = query_text("SELECT number FROM nodes WHERE id = ?", node);
-	char *parent_number = query_text("SELECT number FROM nodes WHERE id = ?", PARENT);
+	char *number = th_query_text(&T, "SELECT number FROM nodes WHERE id = ?", node);
+	char *parent_number = th_query_text(&T, "SELECT number FROM nodes WHERE id = ?", PARENT);
 	char expect[64];
 	PATH(expect, "%s.%lld", parent_number, (long long)(nodes_before + 1));
 	assert_string_equal(number, expect);
@@ -324,11 +312,11 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	assert_int_equal(
 	    decide_web(COORD, pid, "cotech", "favorable", "2024-02-01", "Bien construit", NULL),
 	    303);
-	char *opinion = query_text("SELECT cotech_opinion FROM proposals WHERE id = ?", pid);
+	char *opinion = th_query_text(&T, "SELECT cotech_opinion FROM proposals WHERE id = ?", pid);
 	assert_string_equal(opinion, "favorable");
 	free(opinion);
 	assert_int_equal(decide_web(COORD, pid, "copil", "retenue", "2024-03-01", "", NULL), 303);
-	status = query_text("SELECT status FROM fiches WHERE node_id = ?", node);
+	status = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", node);
 	assert_string_equal(status, "retenue");
 	free(status);
 	assert_int_equal(query_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'proposal' AND "
@@ -362,8 +350,8 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	assert_int_equal(
 	    query_int("SELECT is_new FROM annex_items WHERE year = 2024 AND node_id = ?", node), 1);
 	char *pilots =
-	    query_text("SELECT pilots FROM annex_items WHERE year = 2024 AND node_id = ?", node);
-	char *actor_name = query_text("SELECT name FROM actors WHERE id = ?", actor);
+	    th_query_text(&T, "SELECT pilots FROM annex_items WHERE year = 2024 AND node_id = ?", node);
+	char *actor_name = th_query_text(&T, "SELECT name FROM actors WHERE id = ?", actor);
 	assert_string_equal(pilots, actor_name);
 	free(pilots);
 	free(actor_name);
@@ -446,7 +434,7 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	assert_int_equal(decide_web(COORD, pid, "copil", "refusee", "2024-03-02", "", NULL), 409);
 	assert_int_equal(decide_web(COORD, pid, "cotech", "reserve", "2024-03-02", "", NULL), 409);
 	assert_int_equal(decide_api(pid, "copil", "ajournee"), 409);
-	char *decision = query_text("SELECT copil_decision FROM proposals WHERE id = ?", pid);
+	char *decision = th_query_text(&T, "SELECT copil_decision FROM proposals WHERE id = ?", pid);
 	assert_string_equal(decision, "retenue");
 	free(decision);
 	assert_int_equal(propose_web(PARTNER, PLAN, PARENT, "Trop tard pour 2024", 2024, NULL, &r),
@@ -471,7 +459,7 @@ static void test_adjourned_then_postponed(void **state)
 	assert_int_equal(post_web(COORD, path, NULL), 409); /* not adjourned */
 	assert_int_equal(decide_api(pid, "cotech", "reserve"), 200);
 	assert_int_equal(decide_api(pid, "copil", "ajournee"), 200);
-	char *status = query_text("SELECT status FROM fiches WHERE node_id = ?", node);
+	char *status = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", node);
 	assert_string_equal(status, "ajournee");
 	free(status);
 
@@ -494,7 +482,7 @@ static void test_adjourned_then_postponed(void **state)
 	                           "IS NULL AND copil_decision IS NULL AND cotech_date IS NULL",
 	                           pid),
 	                 1);
-	status = query_text("SELECT status FROM fiches WHERE node_id = ?", node);
+	status = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", node);
 	assert_string_equal(status, "proposee");
 	free(status);
 	assert_int_equal(query_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'proposal' AND "
@@ -554,7 +542,7 @@ static void test_refused_is_archived(void **state)
 	/* Corrected while the year is open: retenue brings it back. */
 	assert_int_equal(decide_api(pid, "copil", "retenue"), 200);
 	assert_int_equal(query_int("SELECT archived FROM nodes WHERE id = ?", node), 0);
-	char *status = query_text("SELECT status FROM fiches WHERE node_id = ?", node);
+	char *status = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", node);
 	assert_string_equal(status, "retenue");
 	free(status);
 	assert_int_equal(decide_api(pid, "copil", "refusee"), 200);
@@ -579,7 +567,7 @@ static void test_copil_needs_cotech(void **state)
 	                           pid),
 	                 1);
 	char *status =
-	    query_text("SELECT f.status FROM fiches f JOIN proposals p ON p.node_id = f.node_id "
+	    th_query_text(&T, "SELECT f.status FROM fiches f JOIN proposals p ON p.node_id = f.node_id "
 	               "WHERE p.id = ?",
 	               pid);
 	assert_string_equal(status, "proposee");

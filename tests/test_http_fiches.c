@@ -30,41 +30,6 @@ static int64_t crestois, pilot_id;
 
 /* --- database helpers ------------------------------------------------------------------------ */
 
-static int64_t q_int(const char *sql, const char *types, ...)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
-		fail_msg("prepare: %s (%s)", db_errmsg(db), sql);
-	va_list ap;
-	va_start(ap, types);
-	int i = 1;
-	for (const char *t = types; *t; t++, i++) {
-		if (*t == 's')
-			db_bind_text(st, i, va_arg(ap, const char *));
-		else
-			db_bind_int64(st, i, va_arg(ap, int64_t));
-	}
-	va_end(ap);
-	int64_t v = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
-/* The text of the first column of the first row (malloc'ed), or NULL. */
-static char *q_text(const char *sql, int64_t id)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_queryf(db, sql, "I", id);
-	char *v = NULL;
-	if (st && db_step(st) == DB_ROW && db_col_text(st, 0))
-		v = xstrdup(db_col_text(st, 0));
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
 static void q_exec(const char *sql, const char *types, ...)
 {
 	struct db *db = th_db(&T);
@@ -89,7 +54,7 @@ static void q_exec(const char *sql, const char *types, ...)
 
 static int64_t user_id(const char *email)
 {
-	return q_int("SELECT id FROM users WHERE email = ?", "s", email);
+	return th_query_int(&T, "SELECT id FROM users WHERE email = ?", "s", email);
 }
 
 static int64_t make_user(const char *email, const char *role, int64_t plan, const char *plan_role)
@@ -114,7 +79,7 @@ static int64_t make_user(const char *email, const char *role, int64_t plan, cons
  */
 static int64_t other_fiche(int k)
 {
-	return q_int("SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	return th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	             "WHERE n.plan_id = ? AND f.status = 'en_cours' AND NOT EXISTS (SELECT 1 FROM "
 	             "fiche_pilots p WHERE p.node_id = f.node_id AND p.user_id = ?) "
 	             "ORDER BY f.node_id LIMIT 1 OFFSET ?",
@@ -124,7 +89,7 @@ static int64_t other_fiche(int k)
 /* A fiche the demo pilot pilots, in status en_cours (k-th, from 0). */
 static int64_t pilot_fiche(int k)
 {
-	return q_int("SELECT f.node_id FROM fiches f JOIN fiche_pilots p ON p.node_id = f.node_id "
+	return th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN fiche_pilots p ON p.node_id = f.node_id "
 	             "WHERE p.user_id = ? AND f.status = 'en_cours' ORDER BY f.node_id "
 	             "LIMIT 1 OFFSET ?",
 	             "II", pilot_id, (int64_t)k);
@@ -137,7 +102,7 @@ static int setup(void **state)
 	(void)state;
 	th_start(&T,
 	         1); /* the demo loads its fiches (demo_fiches_load, demo_fiches_assign_pilot) */
-	crestois = q_int("SELECT id FROM plans WHERE title LIKE '%Crestois%'", "");
+	crestois = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Crestois%'", "");
 	pilot_id = user_id("pilote@demo.maillage.fr");
 	return 0;
 }
@@ -418,7 +383,7 @@ static void test_amount_parse_and_format(void **state)
 static void test_demo_fiches_loaded(void **state)
 {
 	(void)state;
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	                       "WHERE n.plan_id = ?",
 	                       "I", crestois),
 	                 122);
@@ -428,7 +393,7 @@ static void test_demo_fiches_loaded(void **state)
 	} statuses[] = {{"en_cours", 96}, {"achevee", 17},   {"retenue", 6},
 	                {"proposee", 1},  {"abandonnee", 1}, {"ajournee", 1}};
 	for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
-		assert_int_equal(q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
+		assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
 		                       "f.node_id WHERE n.plan_id = ? AND f.status = ?",
 		                       "Is", crestois, statuses[i].status),
 		                 statuses[i].n);
@@ -438,51 +403,51 @@ static void test_demo_fiches_loaded(void **state)
 	} progresses[] = {
 	    {"achevee", 17}, {"bien_engagee", 54}, {"peu_engagee", 43}, {"non_engagee", 8}};
 	for (size_t i = 0; i < sizeof progresses / sizeof *progresses; i++)
-		assert_int_equal(q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
+		assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
 		                       "f.node_id WHERE n.plan_id = ? AND f.progress = ?",
 		                       "Is", crestois, progresses[i].progress),
 		                 progresses[i].n);
 	/* Every demo fiche is marked, dated, and the closed ones have a closing note. */
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches WHERE is_demo = 0", ""), 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches WHERE status IN ('achevee', "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE is_demo = 0", ""), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE status IN ('achevee', "
 	                       "'abandonnee') AND (closing_note = '' OR closed_at IS NULL)",
 	                       ""),
 	                 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	                       "WHERE n.plan_id = ? AND f.start_date IS NOT NULL",
 	                       "I", crestois),
 	                 122);
 	/* Fiches are where the numbering says: 4.1.1.1 has three pilot structures and the Caf as
 	 * partner (seed 003). */
 	int64_t f4111 =
-	    q_int("SELECT id FROM nodes WHERE plan_id = ? AND number = '4.1.1.1'", "I", crestois);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND "
+	    th_query_int(&T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '4.1.1.1'", "I", crestois);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND "
 	                       "actor_id IS NOT NULL",
 	                       "I", f4111),
 	                 3);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_partners p JOIN actors a ON a.id = "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_partners p JOIN actors a ON a.id = "
 	                       "p.actor_id WHERE p.node_id = ? AND a.name = 'Caf de la Drôme'",
 	                       "I", f4111),
 	                 1);
 	/* Publics of every plan, impact domains of the Ardèche fiches. */
-	assert_true(q_int("SELECT COUNT(*) FROM fiche_publics", "") > 150);
-	assert_true(q_int("SELECT COUNT(DISTINCT node_id) FROM fiche_impacts", "") == 15);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches", ""), 122 + 15 + 14);
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM fiche_publics", "") > 150);
+	assert_true(th_query_int(&T, "SELECT COUNT(DISTINCT node_id) FROM fiche_impacts", "") == 15);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches", ""), 122 + 15 + 14);
 	/* Each fiche's creation is in its history. */
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
 	                       "action = 'create'",
 	                       ""),
 	                 122 + 15 + 14);
 	/* The demo pilot has varied fiches, one of them overdue. */
-	assert_true(q_int("SELECT COUNT(*) FROM fiche_pilots WHERE user_id = ?", "I", pilot_id) >=
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE user_id = ?", "I", pilot_id) >=
 	            4);
-	assert_true(q_int("SELECT COUNT(DISTINCT f.progress) FROM fiches f JOIN fiche_pilots p "
+	assert_true(th_query_int(&T, "SELECT COUNT(DISTINCT f.progress) FROM fiches f JOIN fiche_pilots p "
 	                  "ON p.node_id = f.node_id WHERE p.user_id = ?",
 	                  "I", pilot_id) >= 3);
 	char limit[32];
 	time_t t = time(NULL) - (time_t)190 * 24 * 3600; /* more than six months ago */
 	strftime(limit, sizeof limit, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches f JOIN fiche_pilots p ON p.node_id = "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN fiche_pilots p ON p.node_id = "
 	                       "f.node_id WHERE p.user_id = ? AND f.status = 'en_cours' AND "
 	                       "f.progress_updated_at < ?",
 	                       "Is", pilot_id, limit),
@@ -525,7 +490,7 @@ static void test_public_page_without_personal_data(void **state)
 	struct resp r;
 	get_as(NULL, "/fiches/%lld", id, &r);
 	assert_int_equal(r.status, 200);
-	char *title = q_text("SELECT title FROM nodes WHERE id = ?", id);
+	char *title = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	struct buf esc = {0};
 	buf_html(&esc, title);
 	assert_has(&r, buf_str(&esc));
@@ -561,7 +526,7 @@ static void test_public_page_without_personal_data(void **state)
 
 	/* A node that is not a fiche goes to its place in the plan; a missing one is 404. */
 	int64_t theme =
-	    q_int("SELECT id FROM nodes WHERE plan_id = ? AND number = '1'", "I", crestois);
+	    th_query_int(&T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '1'", "I", crestois);
 	get_as(NULL, "/fiches/%lld", theme, &r);
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/plans/");
@@ -573,7 +538,7 @@ static void test_public_page_without_personal_data(void **state)
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	/* A proposal not yet retained is for members only. */
-	int64_t prop = q_int("SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	int64_t prop = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	                     "WHERE n.plan_id = ? AND f.status = 'proposee'",
 	                     "I", crestois);
 	get_as(NULL, "/fiches/%lld", prop, &r);
@@ -608,8 +573,8 @@ static void test_edit_by_coordinator(void **state)
 	assert_has(&r, "Cohésion sociale et territoriale");
 	resp_free(&r);
 
-	int64_t forum = q_int("SELECT id FROM actors WHERE name = 'EVS Le Forum'", "");
-	int64_t crest = q_int("SELECT id FROM actors WHERE name = 'Commune de Crest'", "");
+	int64_t forum = th_query_int(&T, "SELECT id FROM actors WHERE name = 'EVS Le Forum'", "");
+	int64_t crest = th_query_int(&T, "SELECT id FROM actors WHERE name = 'Commune de Crest'", "");
 	struct buf f = {0};
 	char num[32];
 	field(&f, "title", "Titre revu par la coordination");
@@ -642,24 +607,24 @@ static void test_edit_by_coordinator(void **state)
 	assert_location(&r, "/fiches/");
 	resp_free(&r);
 
-	char *t = q_text("SELECT title FROM nodes WHERE id = ?", id);
+	char *t = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	assert_string_equal(t, "Titre revu par la coordination");
 	free(t);
-	t = q_text("SELECT progress || '|' || start_date || '|' || end_date || '|' || "
+	t = th_query_text(&T, "SELECT progress || '|' || start_date || '|' || end_date || '|' || "
 	           "progress_updated_at FROM fiches WHERE node_id = ?",
 	           id);
 	assert_non_null(strstr(t, "bien_engagee|2024-03-12|2026-06-30|20"));
 	free(t);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_publics WHERE node_id = ?", "I", id), 2);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_communes WHERE node_id = ?", "I", id),
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_publics WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_communes WHERE node_id = ?", "I", id),
 	                 2);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_impacts WHERE node_id = ?", "I", id), 2);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_links WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_impacts WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_links WHERE node_id = ?", "I", id), 2);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND user_id = ?", "II", id,
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND user_id = ?", "II", id,
 	          pilot_id),
 	    1);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
 	                       "entity_id = CAST(? AS TEXT) AND action = 'update' AND user_id = ?",
 	                       "II", id, user_id("coordination@demo.maillage.fr")),
 	                 1);
@@ -680,7 +645,7 @@ static void test_edit_by_coordinator(void **state)
 	resp_free(&r);
 
 	/* Sending the same values again changes and records nothing. */
-	int64_t audits = q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	int64_t audits = th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
 	                       "entity_id = CAST(? AS TEXT)",
 	                       "I", id);
 	submit(c, "/fiches/%lld/modifier", id, "title=Titre+revu+par+la+coordination", &r);
@@ -688,7 +653,7 @@ static void test_edit_by_coordinator(void **state)
 	assert_location(&r, "/fiches/");
 	assert_non_null(strstr(buf_str(&r.headers), "ok=inchangee"));
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
 	                       "entity_id = CAST(? AS TEXT)",
 	                       "I", id),
 	                 audits);
@@ -713,7 +678,7 @@ static void test_edit_by_coordinator(void **state)
 	    {"links=data:text/html,x", "http:// ou https://"},
 	    {"links=https://exemple.fr/a%20b+c", "http:// ou https://"},
 	};
-	t = q_text("SELECT title FROM nodes WHERE id = ?", id);
+	t = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		submit(c, "/fiches/%lld/modifier", id, bad[i].fields, &r);
 		if (r.status != 422 || !has(&r, bad[i].message))
@@ -723,7 +688,7 @@ static void test_edit_by_coordinator(void **state)
 		assert_has(&r, "aria-invalid=\"true\"");
 		resp_free(&r);
 	}
-	char *t2 = q_text("SELECT title FROM nodes WHERE id = ?", id);
+	char *t2 = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	assert_string_equal(t, t2);
 	free(t);
 	free(t2);
@@ -762,12 +727,12 @@ static void test_edit_by_pilot_and_refusals(void **state)
 	submit(c, "/fiches/%lld/modifier", mine, "title=Titre+revu+par+le+pilote", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	char *t = q_text("SELECT title FROM nodes WHERE id = ?", mine);
+	char *t = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", mine);
 	assert_string_equal(t, "Titre revu par le pilote");
 	free(t);
 
 	/* The pilot of another fiche, a partner and a reader are refused (403). */
-	char *before = q_text("SELECT title FROM nodes WHERE id = ?", other);
+	char *before = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", other);
 	const char *who[] = {"pilote@demo.maillage.fr", "partenaire@demo.maillage.fr",
 	                     "lecture@demo.maillage.fr"};
 	for (size_t i = 0; i < 3; i++) {
@@ -797,7 +762,7 @@ static void test_edit_by_pilot_and_refusals(void **state)
 	assert_int_equal(r.status, 401);
 	resp_free(&r);
 	client_free(anon);
-	char *after = q_text("SELECT title FROM nodes WHERE id = ?", other);
+	char *after = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", other);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -807,8 +772,8 @@ static void test_edit_by_pilot_and_refusals(void **state)
 static void test_private_plan_is_invisible_to_other_members(void **state)
 {
 	(void)state;
-	int64_t diois = q_int("SELECT id FROM plans WHERE title LIKE '%Diois%'", "");
-	int64_t fiche = q_int("SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	int64_t diois = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Diois%'", "");
+	int64_t fiche = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	                      "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
 	                      "I", diois);
 	q_exec("UPDATE plans SET is_public = 0 WHERE id = ?", "I", diois);
@@ -851,11 +816,11 @@ static void test_closing_needs_a_note(void **state)
 	/* The form is shown again with what was chosen. */
 	assert_has(&r, "<option value=\"achevee\" selected>Achevée</option>");
 	resp_free(&r);
-	char *st = q_text("SELECT status FROM fiches WHERE node_id = ?", id);
+	char *st = th_query_text(&T, "SELECT status FROM fiches WHERE node_id = ?", id);
 	assert_string_equal(st, "en_cours");
 	free(st);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
 	    1);
 	/* A note of more than 10,000 characters is refused too. */
 	struct buf note = {0};
@@ -874,7 +839,7 @@ static void test_closing_needs_a_note(void **state)
 	       &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
 	                       "'achevee' AND closed_at IS NOT NULL",
 	                       "I", id),
 	                 1);
@@ -890,7 +855,7 @@ static void test_closing_needs_a_note(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
 	    1);
 	client_free(c);
 }
@@ -902,7 +867,7 @@ static void test_budget_lines(void **state)
 {
 	(void)state;
 	int64_t id = other_fiche(3);
-	int64_t caf = q_int("SELECT id FROM actors WHERE name = 'Caf de la Drôme'", "");
+	int64_t caf = th_query_int(&T, "SELECT id FROM actors WHERE name = 'Caf de la Drôme'", "");
 	struct client *c = as("coordination@demo.maillage.fr");
 	struct resp r;
 	char *fields = xasprintf("action=ajouter&year=2025&label=Animation&amount=1+234%%2C50"
@@ -913,7 +878,7 @@ static void test_budget_lines(void **state)
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/fiches/");
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT amount_cents FROM budget_lines WHERE node_id = ?", "I", id),
+	assert_int_equal(th_query_int(&T, "SELECT amount_cents FROM budget_lines WHERE node_id = ?", "I", id),
 	                 123450);
 	submit(c, "/fiches/%lld/budget", id,
 	       "action=ajouter&label=Mat%C3%A9riel&amount=11266&funder_name=Mairie+de+Crest", &r);
@@ -938,7 +903,7 @@ static void test_budget_lines(void **state)
 		assert_has(&r, "La ligne budgétaire n&#39;a pas été ajoutée");
 		resp_free(&r);
 	}
-	assert_int_equal(q_int("SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 2);
 	get_as(NULL, "/fiches/%lld", id, &r);
 	assert_has(&r, "1" NNBSP "234,50" NBSP "€");
 	assert_has(&r, "12" NNBSP "500,50" NBSP "€"); /* the total */
@@ -946,7 +911,7 @@ static void test_budget_lines(void **state)
 	assert_has(&r, "<caption>Lignes budgétaires</caption>");
 	resp_free(&r);
 	/* Removal, audited; a line of another fiche cannot be removed through this one. */
-	int64_t line = q_int("SELECT MIN(id) FROM budget_lines WHERE node_id = ?", "I", id);
+	int64_t line = th_query_int(&T, "SELECT MIN(id) FROM budget_lines WHERE node_id = ?", "I", id);
 	int64_t elsewhere = other_fiche(4);
 	fields = xasprintf("action=supprimer&line=%lld", (long long)line);
 	submit(c, "/fiches/%lld/budget", elsewhere, fields, &r);
@@ -956,7 +921,7 @@ static void test_budget_lines(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	free(fields);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 1);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 1);
 	get_as(c, "/fiches/%lld", id, &r);
 	assert_has(&r, "<strong>Budget</strong> : <del>− 2025 · Animation · 1" NNBSP "234,50" NBSP
 	               "€ · Caf de la Drôme</del>");
@@ -996,10 +961,10 @@ static void test_hostile_text_comes_back_escaped(void **state)
 	if (r.status != 303)
 		fail_msg("hostile edit: %ld", r.status);
 	resp_free(&r);
-	char *t = q_text("SELECT title FROM nodes WHERE id = ?", id);
+	char *t = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	assert_string_equal(t, evil); /* stored as typed, nothing else touched */
 	free(t);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches", ""), 151);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches", ""), 151);
 	buf_reset(&f);
 	field(&f, "action", "ajouter");
 	field(&f, "label", evil);
@@ -1041,8 +1006,8 @@ static void test_comments(void **state)
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/fiches/");
 	resp_free(&r);
-	int64_t cid = q_int("SELECT MAX(id) FROM comments WHERE node_id = ?", "I", id);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
+	int64_t cid = th_query_int(&T, "SELECT MAX(id) FROM comments WHERE node_id = ?", "I", id);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
 	                       "entity_id = CAST(? AS TEXT) AND action = 'create'",
 	                       "I", cid),
 	                 1);
@@ -1092,26 +1057,26 @@ static void test_comments(void **state)
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	client_free(elsewhere);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", id), 1);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", id), 1);
 
 	/* The author deletes their comment; the coordinator deletes anyone's. */
 	submit(partner, "/commentaires/%lld/supprimer", cid, "", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
 	                       "entity_id = CAST(? AS TEXT) AND action = 'delete'",
 	                       "I", cid),
 	                 1);
 	submit(partner, "/fiches/%lld/commentaires", id, "body=Deuxi%C3%A8me", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	cid = q_int("SELECT MAX(id) FROM comments WHERE node_id = ?", "I", id);
+	cid = th_query_int(&T, "SELECT MAX(id) FROM comments WHERE node_id = ?", "I", id);
 	struct client *coord = as("coordination@demo.maillage.fr");
 	submit(coord, "/commentaires/%lld/supprimer", cid, "", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
 	submit(coord, "/commentaires/%lld/supprimer", 999999, "", &r);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
@@ -1152,7 +1117,7 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	struct client *coord = as("coordination@demo.maillage.fr");
 	client_get(coord, "/mes-actions", &r);
 	assert_has(&r, "À relancer");
-	char *t1 = q_text("SELECT title FROM nodes WHERE id = ?", late);
+	char *t1 = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", late);
 	struct buf esc = {0};
 	buf_html(&esc, t1);
 	assert_has(&r, buf_str(&esc));
@@ -1175,7 +1140,7 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_int_equal(r.status, 422);
 	resp_free(&r);
 
-	int64_t comments = q_int("SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale);
+	int64_t comments = th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale);
 	submit(c, "/fiches/%lld/avancement", stale,
 	       "progress=bien_engagee&status=&comment=Trois+ateliers+tenus+%C3%A0+Saillans.", &r);
 	assert_int_equal(r.status, 303);
@@ -1190,9 +1155,9 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_lacks(&r, "15 janvier 2020");
 	assert_has(&r, "30 juin 2021");
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale),
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale),
 	                 comments + 1);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiches WHERE node_id = ? AND progress = "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND progress = "
 	                       "'bien_engagee' AND progress_updated_at > '2026'",
 	                       "I", stale),
 	                 1);
@@ -1209,7 +1174,7 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
 	          "'achevee' AND closing_note = 'Bilan fait.' AND closed_at IS NOT NULL",
 	          "I", late),
 	    1);
@@ -1315,7 +1280,7 @@ static void test_api(void **state)
 	assert_true(json_is_null(json_object_get(j, "start_date")));
 	assert_int_equal(json_array_size(json_object_get(j, "publics")), 2);
 	json_decref(j);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
 	                       "entity_id = CAST(? AS TEXT) AND origin = 'api'",
 	                       "I", id),
 	                 1);

@@ -31,40 +31,6 @@
 static struct th T;
 static int64_t plan_a, plan_b, fiche_a, coord_uid;
 
-static int64_t q1(const char *sql, const char *types, ...)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
-		fail_msg("prepare: %s (%s)", db_errmsg(db), sql);
-	va_list ap;
-	va_start(ap, types);
-	int i = 1;
-	for (const char *t = types; *t; t++, i++) {
-		if (*t == 's')
-			db_bind_text(st, i, va_arg(ap, const char *));
-		else
-			db_bind_int64(st, i, va_arg(ap, int64_t));
-	}
-	va_end(ap);
-	int64_t v = db_step(st) == DB_ROW ? db_col_int64(st, 0) : -1;
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
-static char *q1s(const char *sql, int64_t id)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_queryf(db, sql, "I", id);
-	char *v = NULL;
-	if (st && db_step(st) == DB_ROW && db_col_text(st, 0))
-		v = xstrdup(db_col_text(st, 0));
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
 static void assert_has(const struct resp *r, const char *needle)
 {
 	if (!strstr(buf_str(&r->body), needle))
@@ -205,17 +171,17 @@ static void test_copil_lifecycle(void **state)
 	assert_has(&r, "value=\"Gardez-moi\"");
 	resp_free(&r);
 	assert_int_equal(submit(coord, list, list, "name=&kind=copil"), 422);
-	int64_t iid = q1("SELECT id FROM instances WHERE name = 'COPIL Crestois' AND plan_id = ?",
+	int64_t iid = th_query_int(&T, "SELECT id FROM instances WHERE name = 'COPIL Crestois' AND plan_id = ?",
 	                 "I", plan_a);
 	assert_true(iid > 0);
-	assert_int_equal(q1("SELECT COUNT(*) FROM instances", ""), 1);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM instances", ""), 1);
 	snprintf(inst, sizeof inst, "/instances/%lld", (long long)iid);
 
 	/* A member (prefilled in attendance), then meeting 1. */
 	snprintf(path, sizeof path, "%s/membres", inst);
 	snprintf(fields, sizeof fields, "user=%lld&role=Pr%%C3%%A9sidence", (long long)coord_uid);
 	assert_int_equal(submit(coord, inst, path, fields), 303);
-	int64_t actor = q1("SELECT MIN(id) FROM actors", "");
+	int64_t actor = th_query_int(&T, "SELECT MIN(id) FROM actors", "");
 	snprintf(fields, sizeof fields, "user=%lld&actor=%lld&role=x", (long long)coord_uid,
 	         (long long)actor);
 	assert_int_equal(submit(coord, inst, path, fields), 422); /* both */
@@ -224,13 +190,13 @@ static void test_copil_lifecycle(void **state)
 	         (long long)actor);
 	assert_int_equal(submit(coord, inst, path, fields), 303);
 	assert_int_equal(
-	    q1("SELECT COUNT(*) FROM instance_members WHERE instance_id = ?", "I", iid), 2);
+	    th_query_int(&T, "SELECT COUNT(*) FROM instance_members WHERE instance_id = ?", "I", iid), 2);
 	snprintf(path, sizeof path, "%s/reunions", inst);
 	assert_int_equal(submit(coord, inst, path, "starts_at=2026-02-30T10%3A00&place=X"), 422);
 	assert_int_equal(
 	    submit(coord, inst, path, "starts_at=2026-03-12T14%3A00&place=Mairie%2C+Crest"), 303);
-	int64_t m1 = q1("SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", iid);
-	char *at = q1s("SELECT starts_at FROM meetings WHERE id = ?", m1);
+	int64_t m1 = th_query_int(&T, "SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", iid);
+	char *at = th_query_text(&T, "SELECT starts_at FROM meetings WHERE id = ?", m1);
 	assert_string_equal(at, "2026-03-12T13:00:00Z");
 	free(at);
 	snprintf(m1p, sizeof m1p, "/reunions/%lld", (long long)m1);
@@ -259,28 +225,28 @@ static void test_copil_lifecycle(void **state)
 	assert_int_equal(submit(coord, m1p, path, fields), 303);
 	assert_int_equal(submit(coord, m1p, path, "title=X&node=999999"), 422);
 	assert_int_equal(submit(coord, m1p, path, "title=X&node=&need=999999"), 422);
-	int64_t need = q1("SELECT MIN(id) FROM needs WHERE moderation = 'publie'", "");
+	int64_t need = th_query_int(&T, "SELECT MIN(id) FROM needs WHERE moderation = 'publie'", "");
 	assert_true(need > 0);
 	snprintf(fields, sizeof fields, "title=Besoin+%%C3%%A0+discuter&node=&need=%lld",
 	         (long long)need);
 	assert_int_equal(submit(coord, m1p, path, fields), 303);
 	assert_int_equal(
-	    q1("SELECT need_id FROM agenda_items WHERE title = 'Besoin à discuter'", ""), need);
+	    th_query_int(&T, "SELECT need_id FROM agenda_items WHERE title = 'Besoin à discuter'", ""), need);
 	snprintf(fields, sizeof fields, "/besoins/%lld\"", (long long)need);
 	client_get(coord, m1p, &r);
 	assert_has(&r, fields);
 	resp_free(&r);
-	int64_t item2 = q1("SELECT id FROM agenda_items WHERE title = 'Bilan de la fiche'", "");
+	int64_t item2 = th_query_int(&T, "SELECT id FROM agenda_items WHERE title = 'Bilan de la fiche'", "");
 	snprintf(path, sizeof path, "%s/ordre-du-jour/%lld/monter", m1p, (long long)item2);
 	assert_int_equal(submit(coord, m1p, path, ""), 303);
-	assert_int_equal(q1("SELECT id FROM agenda_items WHERE meeting_id = ? ORDER BY position "
+	assert_int_equal(th_query_int(&T, "SELECT id FROM agenda_items WHERE meeting_id = ? ORDER BY position "
 	                    "LIMIT 1",
 	                    "I", m1),
 	                 item2);
-	assert_int_equal(q1("SELECT node_id FROM agenda_items WHERE id = ?", "I", item2), fiche_a);
+	assert_int_equal(th_query_int(&T, "SELECT node_id FROM agenda_items WHERE id = ?", "I", item2), fiche_a);
 
 	/* Attendance: the member is prefilled, set to excused; a guest added. */
-	int64_t att = q1("SELECT id FROM attendance WHERE meeting_id = ? AND user_id = ?", "II", m1,
+	int64_t att = th_query_int(&T, "SELECT id FROM attendance WHERE meeting_id = ? AND user_id = ?", "II", m1,
 	                 coord_uid);
 	assert_true(att > 0);
 	snprintf(path, sizeof path, "%s/presences", m1p);
@@ -289,7 +255,7 @@ static void test_copil_lifecycle(void **state)
 	snprintf(fields, sizeof fields, "att-%lld=excuse", (long long)att);
 	assert_int_equal(submit(coord, m1p, path, fields), 303);
 	assert_int_equal(
-	    q1("SELECT COUNT(*) FROM attendance WHERE id = ? AND status = 'excuse'", "I", att), 1);
+	    th_query_int(&T, "SELECT COUNT(*) FROM attendance WHERE id = ? AND status = 'excuse'", "I", att), 1);
 	snprintf(path, sizeof path, "%s/invites", m1p);
 	assert_int_equal(submit(coord, m1p, path, "guest=%3Cb%3EInvit%C3%A9e%3C%2Fb%3E"), 303);
 
@@ -307,8 +273,8 @@ static void test_copil_lifecycle(void **state)
 	         (long long)fiche_a);
 	assert_int_equal(submit(coord, m1p, path, fields), 303);
 	assert_int_equal(submit(coord, m1p, path, "text=&node="), 422);
-	assert_int_equal(q1("SELECT MAX(number) FROM decisions WHERE meeting_id = ?", "I", m1), 2);
-	assert_int_equal(q1("SELECT number FROM decisions WHERE text LIKE 'Valider%'", ""), 1);
+	assert_int_equal(th_query_int(&T, "SELECT MAX(number) FROM decisions WHERE meeting_id = ?", "I", m1), 2);
+	assert_int_equal(th_query_int(&T, "SELECT number FROM decisions WHERE text LIKE 'Valider%'", ""), 1);
 	snprintf(path, sizeof path, "%s/suites", m1p);
 	assert_int_equal(submit(coord, m1p, path, "what=X&due_on=2026-13-01"), 422);
 	snprintf(fields, sizeof fields,
@@ -337,7 +303,7 @@ static void test_copil_lifecycle(void **state)
 	assert_has(&r, "Relancer la CAF");
 	assert_has(&r, "Suite abandonnée");
 	resp_free(&r);
-	int64_t fab = q1("SELECT id FROM follow_ups WHERE what = 'Suite abandonnée'", "");
+	int64_t fab = th_query_int(&T, "SELECT id FROM follow_ups WHERE what = 'Suite abandonnée'", "");
 	snprintf(path, sizeof path, "/suites/%lld/statut", (long long)fab);
 	client_submit(coord, inst, path, "status=abandonne&back=0&to=instance", &r);
 	assert_int_equal(r.status, 303);
@@ -354,7 +320,7 @@ static void test_copil_lifecycle(void **state)
 	snprintf(path, sizeof path, "%s/reunions", inst);
 	assert_int_equal(submit(coord, inst, path, "starts_at=2026-06-10T09%3A30&place=Crest"),
 	                 303);
-	int64_t m2 = q1("SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", iid);
+	int64_t m2 = th_query_int(&T, "SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", iid);
 	assert_true(m2 > m1);
 	snprintf(m2p, sizeof m2p, "/reunions/%lld", (long long)m2);
 	client_get(coord, m2p, &r);
@@ -373,7 +339,7 @@ static void test_copil_lifecycle(void **state)
 	resp_free(&r);
 
 	/* Close the follow-up from meeting 2; back there, it is gone from the reminder. */
-	int64_t fu = q1("SELECT id FROM follow_ups WHERE what = 'Relancer la CAF'", "");
+	int64_t fu = th_query_int(&T, "SELECT id FROM follow_ups WHERE what = 'Relancer la CAF'", "");
 	snprintf(path, sizeof path, "/suites/%lld/statut", (long long)fu);
 	snprintf(fields, sizeof fields, "status=ferme&back=%lld", (long long)m2);
 	assert_int_equal(submit(coord, m2p, path, fields), 422);
@@ -386,7 +352,7 @@ static void test_copil_lifecycle(void **state)
 	free(loc);
 	resp_free(&r);
 	assert_int_equal(
-	    q1("SELECT COUNT(*) FROM follow_ups WHERE id = ? AND status = 'fait' AND closed_at IS "
+	    th_query_int(&T, "SELECT COUNT(*) FROM follow_ups WHERE id = ? AND status = 'fait' AND closed_at IS "
 	       "NOT NULL",
 	       "I", fu),
 	    1);
@@ -398,12 +364,12 @@ static void test_copil_lifecycle(void **state)
 	resp_free(&r);
 
 	/* Every write audited, with before and after for updates. */
-	assert_true(q1("SELECT COUNT(*) FROM audit_log WHERE entity IN ('instance', "
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity IN ('instance', "
 	               "'instance_member', 'meeting', 'agenda_item', 'attendance', 'decision', "
 	               "'follow_up')",
 	               "") >= 12);
-	assert_int_equal(q1("SELECT COUNT(*) FROM audit_log WHERE entity = 'decision'", ""), 2);
-	assert_int_equal(q1("SELECT COUNT(*) FROM audit_log WHERE entity = 'follow_up' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'decision'", ""), 2);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'follow_up' AND "
 	                    "action = 'status' AND before_json LIKE '%ouvert%' AND after_json "
 	                    "LIKE '%fait%'",
 	                    ""),
@@ -431,9 +397,9 @@ static void test_copil_lifecycle(void **state)
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	client_free(pilot);
-	assert_int_equal(q1("SELECT COUNT(*) FROM meetings WHERE minutes LIKE '%Pirat%'", ""), 0);
-	assert_int_equal(q1("SELECT COUNT(*) FROM decisions WHERE text LIKE '%Pirat%'", ""), 0);
-	assert_int_equal(q1("SELECT COUNT(*) FROM instances", ""), 1);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM meetings WHERE minutes LIKE '%Pirat%'", ""), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM decisions WHERE text LIKE '%Pirat%'", ""), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM instances", ""), 1);
 
 	struct client *reader = login(READER);
 	assert_int_equal(get_status(reader, inst), 200);
@@ -448,7 +414,7 @@ static void test_copil_lifecycle(void **state)
 	                        "Z%C3%A9phyrine-Confidentielle+COPIL"
 	                        "&kind=copil"),
 	                 303);
-	int64_t ib = q1("SELECT id FROM instances WHERE plan_id = ?", "I", plan_b);
+	int64_t ib = th_query_int(&T, "SELECT id FROM instances WHERE plan_id = ?", "I", plan_b);
 	assert_true(ib > 0);
 	char ibp[64], ibics[80];
 	snprintf(ibp, sizeof ibp, "/instances/%lld", (long long)ib);
@@ -463,7 +429,7 @@ static void test_copil_lifecycle(void **state)
 	client_submit(out, ibp, path, "starts_at=2026-05-05T10%3A00&place=Secret", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t mb = q1("SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", ib);
+	int64_t mb = th_query_int(&T, "SELECT MAX(id) FROM meetings WHERE instance_id = ?", "I", ib);
 	snprintf(path, sizeof path, "/reunions/%lld", (long long)mb);
 	client_get(reader, path, &r);
 	assert_int_equal(r.status, 404);
@@ -489,7 +455,7 @@ static void test_copil_lifecycle(void **state)
 	client_post(anon, path, NULL, "minutes=Pirat%C3%A9&status=held", 31, &ar);
 	assert_true(ar.status == 403 || ar.status == 401 || ar.status == 303);
 	resp_free(&ar);
-	assert_int_equal(q1("SELECT COUNT(*) FROM meetings WHERE minutes LIKE '%Pirat%'", ""), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM meetings WHERE minutes LIKE '%Pirat%'", ""), 0);
 
 	/* --- iCalendar ------------------------------------------------------------------------ */
 	char place[256];

@@ -33,33 +33,6 @@ static int64_t pilot_id, coord_id;
 
 /* Run sql with values bound by types ('s' text, 'I' int64, 'd' double); the first column of
  * the first row as an integer (-1 without a row). */
-static int64_t q_int(const char *sql, const char *types, ...)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
-		fail_msg("prepare: %s (%s)", db_errmsg(db), sql);
-	va_list ap;
-	va_start(ap, types);
-	int i = 1;
-	for (const char *t = types; *t; t++, i++) {
-		if (*t == 's')
-			db_bind_text(st, i, va_arg(ap, const char *));
-		else if (*t == 'd')
-			db_bind_double(st, i, va_arg(ap, double));
-		else
-			db_bind_int64(st, i, va_arg(ap, int64_t));
-	}
-	va_end(ap);
-	int rc = db_step(st);
-	if (rc != DB_ROW && rc != DB_DONE)
-		fail_msg("step: %s (%s)", db_errmsg(db), sql);
-	int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : -1;
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
 static double q_double(const char *sql, int64_t id)
 {
 	struct db *db = th_db(&T);
@@ -67,18 +40,6 @@ static double q_double(const char *sql, int64_t id)
 	double v = NAN;
 	if (st && db_step(st) == DB_ROW && !db_col_is_null(st, 0))
 		v = db_col_double(st, 0);
-	db_finalize(st);
-	db_close(db);
-	return v;
-}
-
-static char *q_text(const char *sql, int64_t id)
-{
-	struct db *db = th_db(&T);
-	struct db_stmt *st = db_queryf(db, sql, "I", id);
-	char *v = NULL;
-	if (st && db_step(st) == DB_ROW && db_col_text(st, 0))
-		v = xstrdup(db_col_text(st, 0));
 	db_finalize(st);
 	db_close(db);
 	return v;
@@ -107,16 +68,16 @@ static int64_t make_node(int64_t plan, int64_t parent, const char *number, const
 	for (const char *p = number; *p; p++)
 		depth += *p == '.';
 	int64_t id = parent
-	                 ? q_int("INSERT INTO nodes (plan_id, parent_id, position, depth, number, "
+	                 ? th_query_int(&T, "INSERT INTO nodes (plan_id, parent_id, position, depth, number, "
 	                         "title, created_at, updated_at) VALUES (?, ?, 90, ?, ?, ?, 'x', "
 	                         "'x') RETURNING id",
 	                         "IIIss", plan, parent, (int64_t)depth, number, title)
-	                 : q_int("INSERT INTO nodes (plan_id, position, depth, number, title, "
+	                 : th_query_int(&T, "INSERT INTO nodes (plan_id, position, depth, number, title, "
 	                         "created_at, updated_at) VALUES (?, 90, 0, ?, ?, 'x', 'x') "
 	                         "RETURNING id",
 	                         "Iss", plan, number, title);
 	if (status)
-		q_int("INSERT INTO fiches (node_id, status, progress, start_date, end_date) "
+		th_query_int(&T, "INSERT INTO fiches (node_id, status, progress, start_date, end_date) "
 		      "VALUES (?, ?, 'bien_engagee', ?, ?)",
 		      "Isss", id, status, start, end);
 	return id;
@@ -125,7 +86,7 @@ static int64_t make_node(int64_t plan, int64_t parent, const char *number, const
 /* A shared or fiche-specific indicator straight into the database. */
 static int64_t make_indicator(const char *name, const char *kind, const char *type, int shared)
 {
-	return q_int(
+	return th_query_int(&T, 
 	    "INSERT INTO indicators (name, kind, value_type, shared, created_at, updated_at) "
 	    "VALUES (?, ?, ?, ?, 'x', 'x') RETURNING id",
 	    "sssI", name, kind, type, (int64_t)shared);
@@ -133,7 +94,7 @@ static int64_t make_indicator(const char *name, const char *kind, const char *ty
 
 static int64_t attach(int64_t node, int64_t ind, const char *frequency)
 {
-	return q_int(
+	return th_query_int(&T, 
 	    "INSERT INTO fiche_indicators (node_id, indicator_id, frequency) VALUES (?, ?, "
 	    "?) RETURNING id",
 	    "IIs", node, ind, frequency);
@@ -141,7 +102,7 @@ static int64_t attach(int64_t node, int64_t ind, const char *frequency)
 
 static int64_t measurements_total(void)
 {
-	return q_int("SELECT COUNT(*) FROM measurements", "");
+	return th_query_int(&T, "SELECT COUNT(*) FROM measurements", "");
 }
 
 /* --- HTTP helpers ---------------------------------------------------------------------------- */
@@ -268,8 +229,8 @@ static int setup(void **state)
 {
 	(void)state;
 	th_start(&T, 1);
-	crestois = q_int("SELECT id FROM plans WHERE title LIKE '%Crestois%'", "");
-	ardeche = q_int("SELECT id FROM plans WHERE title LIKE '%Ardèche%' OR title LIKE "
+	crestois = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Crestois%'", "");
+	ardeche = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Ardèche%' OR title LIKE "
 	                "'%solidarités%' ORDER BY id LIMIT 1",
 	                "");
 	assert_true(crestois > 0 && ardeche > 0 && crestois != ardeche);
@@ -280,9 +241,9 @@ static int setup(void **state)
 	                       "2026-12-31");
 	fiche_other = make_node(crestois, axis, "99.2", "Fiche sans pilote", "en_cours",
 	                        "2024-01-01", "2026-12-31");
-	pilot_id = q_int("SELECT id FROM users WHERE email = 'pilote@demo.maillage.fr'", "");
-	coord_id = q_int("SELECT id FROM users WHERE email = 'coordination@demo.maillage.fr'", "");
-	q_int("INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II", fiche_mine,
+	pilot_id = th_query_int(&T, "SELECT id FROM users WHERE email = 'pilote@demo.maillage.fr'", "");
+	coord_id = th_query_int(&T, "SELECT id FROM users WHERE email = 'coordination@demo.maillage.fr'", "");
+	th_query_int(&T, "INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II", fiche_mine,
 	      pilot_id);
 	/* A pilot of the plan who does not pilot 99.1, and a member of the Ardèche plan only. */
 	make_user("pilote-b@example.org", "pilot", crestois, "pilot");
@@ -412,7 +373,7 @@ static void test_referentiel_crud_and_permissions(void **state)
 	resp_free(&r);
 	client_free(anon);
 
-	int64_t before = q_int("SELECT COUNT(*) FROM indicators", "");
+	int64_t before = th_query_int(&T, "SELECT COUNT(*) FROM indicators", "");
 	const char *refused[] = {"pilote", "partenaire", "lecture"};
 	for (size_t i = 0; i < 3; i++) {
 		struct client *c = as_demo(refused[i]);
@@ -425,7 +386,7 @@ static void test_referentiel_crud_and_permissions(void **state)
 		resp_free(&r);
 		client_free(c);
 	}
-	assert_int_equal(q_int("SELECT COUNT(*) FROM indicators", ""), before);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators", ""), before);
 
 	struct client *co = as_demo("coordination");
 	get(co, &r, "/indicateurs/nouveau");
@@ -460,7 +421,7 @@ static void test_referentiel_crud_and_permissions(void **state)
 	}
 	free(long_name);
 	free(long_def);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM indicators", ""), before);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators", ""), before);
 
 	/* A hostile name is stored as typed and shown escaped. */
 	post(co, &r, "/indicateurs/nouveau", "name", HOSTILE, "definition", "**Gras** <b>x</b>",
@@ -468,9 +429,9 @@ static void test_referentiel_crud_and_permissions(void **state)
 	     "lien-social", "source", "Enquête", "direction", "down", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t id = q_int("SELECT id FROM indicators WHERE name = ?", "s", HOSTILE);
+	int64_t id = th_query_int(&T, "SELECT id FROM indicators WHERE name = ?", "s", HOSTILE);
 	assert_true(id > 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'indicator' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'indicator' AND "
 	                       "entity_id = CAST(? AS TEXT) AND action = 'create'",
 	                       "I", id),
 	                 1);
@@ -515,10 +476,10 @@ static void test_referentiel_crud_and_permissions(void **state)
 	     "impact_domain", "", "direction", "up", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	char *name = q_text("SELECT name FROM indicators WHERE id = ?", id);
+	char *name = th_query_text(&T, "SELECT name FROM indicators WHERE id = ?", id);
 	assert_string_equal(name, "Indicateur renommé");
 	free(name);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM indicators WHERE id = ? AND impact_domain "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE id = ? AND impact_domain "
 	                       "IS NULL",
 	                       "I", id),
 	                 1);
@@ -528,7 +489,7 @@ static void test_referentiel_crud_and_permissions(void **state)
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	client_free(pi);
-	name = q_text("SELECT name FROM indicators WHERE id = ?", id);
+	name = th_query_text(&T, "SELECT name FROM indicators WHERE id = ?", id);
 	assert_string_equal(name, "Indicateur renommé");
 	free(name);
 
@@ -575,7 +536,7 @@ static void test_attach_settings_detach(void **state)
 		client_free(c);
 	}
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiche_indicators WHERE indicator_id = ?", "I", ind), 0);
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE indicator_id = ?", "I", ind), 0);
 
 	/* The pilot of the fiche attaches it. */
 	struct client *pi = as_demo("pilote");
@@ -592,10 +553,10 @@ static void test_attach_settings_detach(void **state)
 	assert_non_null(strstr(loc, "/modifier?ok=rattache"));
 	free(loc);
 	resp_free(&r);
-	int64_t fi = q_int("SELECT id FROM fiche_indicators WHERE node_id = ? AND indicator_id = ?",
+	int64_t fi = th_query_int(&T, "SELECT id FROM fiche_indicators WHERE node_id = ? AND indicator_id = ?",
 	                   "II", fiche_mine, ind);
 	assert_true(fi > 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
 	                       "AND entity_id = CAST(? AS TEXT)",
 	                       "I", fi),
 	                 1);
@@ -644,11 +605,11 @@ static void test_attach_settings_detach(void **state)
 	assert_true(fabs(q_double("SELECT baseline_value FROM fiche_indicators WHERE id = ?", fi) -
 	                 12.5) < 1e-9);
 	char *bd =
-	    q_text("SELECT baseline_date || frequency FROM fiche_indicators WHERE id = ?", fi);
+	    th_query_text(&T, "SELECT baseline_date || frequency FROM fiche_indicators WHERE id = ?", fi);
 	assert_string_equal(bd, "2024-01-15quarterly");
 	free(bd);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM indicator_targets WHERE fiche_indicator_id = ?", "I", fi),
+	    th_query_int(&T, "SELECT COUNT(*) FROM indicator_targets WHERE fiche_indicator_id = ?", "I", fi),
 	    2);
 	assert_true(
 	    fabs(q_double("SELECT value FROM indicator_targets WHERE fiche_indicator_id = ? "
@@ -687,11 +648,11 @@ static void test_attach_settings_detach(void **state)
 	     "impact_domain", "pouvoir-d-agir", "direction", "up", "frequency", "yearly", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t own = q_int("SELECT id FROM indicators WHERE name = 'Indicateur maison' AND "
+	int64_t own = th_query_int(&T, "SELECT id FROM indicators WHERE name = 'Indicateur maison' AND "
 	                    "shared = 0",
 	                    "");
 	assert_true(own > 0);
-	int64_t own_fi = q_int("SELECT id FROM fiche_indicators WHERE indicator_id = ?", "I", own);
+	int64_t own_fi = th_query_int(&T, "SELECT id FROM fiche_indicators WHERE indicator_id = ?", "I", own);
 	get(pi, &r, "/fiches/%lld/indicateurs", (long long)fiche_mine);
 	assert_true(has(&r, "Indicateur maison") && has(&r, "propre à la fiche"));
 	resp_free(&r);
@@ -713,10 +674,10 @@ static void test_attach_settings_detach(void **state)
 	post(pi, &r, path, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", own_fi),
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", own_fi),
 	                 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM indicators WHERE id = ?", "I", own), 0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE id = ?", "I", own), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
 	                       "AND action = 'delete' AND entity_id = CAST(? AS TEXT)",
 	                       "I", own_fi),
 	                 1);
@@ -747,12 +708,12 @@ static void test_measurement_entry(void **state)
 	     "comment", HOSTILE, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t m = q_int("SELECT id FROM measurements WHERE fiche_indicator_id = ?", "I", fi);
+	int64_t m = th_query_int(&T, "SELECT id FROM measurements WHERE fiche_indicator_id = ?", "I", fi);
 	assert_true(m > 0);
 	assert_true(fabs(q_double("SELECT value FROM measurements WHERE id = ?", m) - 12.5) < 1e-9);
-	assert_int_equal(q_int("SELECT entered_by FROM measurements WHERE id = ?", "I", m),
+	assert_int_equal(th_query_int(&T, "SELECT entered_by FROM measurements WHERE id = ?", "I", m),
 	                 pilot_id);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM audit_log WHERE entity = 'measurement' AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'measurement' AND "
 	                       "entity_id = CAST(? AS TEXT)",
 	                       "I", m),
 	                 1);
@@ -807,8 +768,8 @@ static void test_measurement_entry(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(
-	    q_int("SELECT level FROM measurements WHERE fiche_indicator_id = ?", "I", fq), 3);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
+	    th_query_int(&T, "SELECT level FROM measurements WHERE fiche_indicator_id = ?", "I", fq), 3);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
 	                       "value IS NULL AND text_value = 'Bonne dynamique'",
 	                       "I", fq),
 	                 1);
@@ -844,7 +805,7 @@ static void test_measurement_entry(void **state)
 	post(co, &r, path, "measured_on", "2024-09-30", "value", "20", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t mc = q_int("SELECT id FROM measurements WHERE fiche_indicator_id = ? AND "
+	int64_t mc = th_query_int(&T, "SELECT id FROM measurements WHERE fiche_indicator_id = ? AND "
 	                   "entered_by = ?",
 	                   "II", fi, coord_id);
 	char edit_c[96];
@@ -859,7 +820,7 @@ static void test_measurement_entry(void **state)
 	post(pi, &r, del, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM measurements WHERE id = ?", "I", m), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE id = ?", "I", m), 0);
 	client_free(pi);
 }
 
@@ -867,13 +828,13 @@ static void test_measurement_entry(void **state)
 static void test_public_visitors_see_values_not_people(void **state)
 {
 	(void)state;
-	int64_t node = q_int("SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	int64_t node = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	                     "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
 	                     "I", ardeche);
 	assert_true(node > 0);
 	int64_t ind = make_indicator("Indicateur public de test", "realisation", "number", 1);
 	int64_t fi = attach(node, ind, "yearly");
-	q_int("INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_by, "
+	th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_by, "
 	      "entered_at) VALUES (?, '2023-06-30', 4321, ?, 'x')",
 	      "II", fi, coord_id);
 	struct client *anon = as(NULL, NULL);
@@ -937,21 +898,21 @@ static void test_csv_import(void **state)
 	resp_free(&r);
 	assert_int_equal(measurements_total(), before + 5);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ?", "I", fa), 3);
+	    th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ?", "I", fa), 3);
 	assert_true(fabs(q_double("SELECT value FROM measurements WHERE fiche_indicator_id = ? AND "
 	                          "measured_on = '2024-07-31'",
 	                          fa) -
 	                 1250.75) < 1e-9);
-	assert_int_equal(q_int("SELECT level FROM measurements WHERE fiche_indicator_id = ? AND "
+	assert_int_equal(th_query_int(&T, "SELECT level FROM measurements WHERE fiche_indicator_id = ? AND "
 	                       "measured_on = '2024-12-31'",
 	                       "I", fq),
 	                 4);
-	char *c = q_text("SELECT comment FROM measurements WHERE fiche_indicator_id = ? AND "
+	char *c = th_query_text(&T, "SELECT comment FROM measurements WHERE fiche_indicator_id = ? AND "
 	                 "measured_on = '2024-04-30'",
 	                 fa);
 	assert_string_equal(c, "Avec ; point-virgule");
 	free(c);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
 	                       "entered_by = ?",
 	                       "II", fa, coord_id),
 	                 3);
@@ -1193,7 +1154,7 @@ static void test_overdue_on_hand_made_dates(void **state)
 {
 	(void)state;
 	/* A plan of our own, so that only these indicators count. */
-	int64_t plan = q_int("INSERT INTO plans (kind, title, start_year, end_year, is_public, "
+	int64_t plan = th_query_int(&T, "INSERT INTO plans (kind, title, start_year, end_year, is_public, "
 	                     "created_at, updated_at) VALUES ('autre', 'Plan des retards', 2023, "
 	                     "2027, 0, 'x', 'x') RETURNING id",
 	                     "");
@@ -1214,12 +1175,12 @@ static void test_overdue_on_hand_made_dates(void **state)
 	attach(f3, make_indicator("Mensuel achevé", "realisation", "number", 0), "monthly");
 	int64_t ids[] = {monthly, quarterly, yearly, ending};
 	for (size_t i = 0; i < 4; i++)
-		q_int(
+		th_query_int(&T, 
 		    "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
 		    "VALUES (?, '2024-01-10', 1, 'x')",
 		    "I", ids[i]);
 	/* The half-yearly one has no measurement: its baseline date counts, before the start. */
-	q_int("UPDATE fiche_indicators SET baseline_date = '2023-12-01' WHERE id = ?", "I",
+	th_query_int(&T, "UPDATE fiche_indicators SET baseline_date = '2023-12-01' WHERE id = ?", "I",
 	      from_start);
 	struct db *db = th_db(&T);
 	struct overdue *list;
@@ -1282,7 +1243,7 @@ static void test_overdue_on_hand_made_dates(void **state)
 	assert_true(year_late);
 	indicators_overdue_free(list, n);
 	/* A measurement resets the clock. */
-	q_int("INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
+	th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
 	      "VALUES (?, '2024-04-20', 1, 'x')",
 	      "I", monthly);
 	assert_int_equal(indicators_overdue_at(db, 0, plan, "2024-04-26", &list, &n), 0);
@@ -1291,7 +1252,7 @@ static void test_overdue_on_hand_made_dates(void **state)
 	indicators_overdue_free(list, n);
 	/* For a pilot: only the fiches they pilot in plans they are a member of. */
 	int64_t p = make_user("pilote-retards@example.org", "pilot", plan, "pilot");
-	q_int("INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II", f2, p);
+	th_query_int(&T, "INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II", f2, p);
 	assert_int_equal(indicators_overdue_at(db, p, 0, "2024-04-26", &list, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(list[0].fiche_indicator_id, ending);
@@ -1344,12 +1305,12 @@ static void test_member_of_another_plan_gets_404(void **state)
 {
 	(void)state;
 	/* The Crestois plan made private for this test (the demo may publish it). */
-	int64_t was_public = q_int("SELECT is_public FROM plans WHERE id = ?", "I", crestois);
-	q_int("UPDATE plans SET is_public = 0 WHERE id = ?", "I", crestois);
+	int64_t was_public = th_query_int(&T, "SELECT is_public FROM plans WHERE id = ?", "I", crestois);
+	th_query_int(&T, "UPDATE plans SET is_public = 0 WHERE id = ?", "I", crestois);
 	int64_t ind = make_indicator("Indicateur confidentiel Zéphyr", "realisation", "number", 0);
 	int64_t fi = attach(fiche_mine, ind, "monthly");
 	int64_t m =
-	    q_int("INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
+	    th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
 	          "entered_by, entered_at) VALUES (?, '2024-05-05', 77, ?, 'x') RETURNING id",
 	          "II", fi, pilot_id);
 	struct client *c = as("ardechois@example.org", PW);
@@ -1403,9 +1364,9 @@ static void test_member_of_another_plan_gets_404(void **state)
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	assert_int_equal(measurements_total(), before);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", fi), 1);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", fi), 1);
 	client_free(c);
-	q_int("UPDATE plans SET is_public = ? WHERE id = ?", "II", was_public, crestois);
+	th_query_int(&T, "UPDATE plans SET is_public = ? WHERE id = ?", "II", was_public, crestois);
 }
 
 /* --- demo data -------------------------------------------------------------------------------- */
@@ -1417,13 +1378,13 @@ static void test_demo_indicators(void **state)
 	char *err = NULL;
 	/* Whether or not the demo loader already ran it, running it (again) is harmless. */
 	int64_t fiches =
-	    q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	          "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
 	          "fi WHERE fi.node_id = f.node_id)",
 	          "");
 	if (demo_indicators_load(db, &err))
 		fail_msg("demo_indicators_load: %s", err);
-	int64_t shared = q_int("SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
+	int64_t shared = th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
 	                       "LIKE '%démonstration%'",
 	                       "");
 	assert_true(shared >= 18 && shared <= 25);
@@ -1431,7 +1392,7 @@ static void test_demo_indicators(void **state)
 	if (demo_indicators_load(db, &err))
 		fail_msg("demo_indicators_load (again): %s", err);
 	assert_int_equal(measurements_total(), total);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
 	                       "LIKE '%démonstration%'",
 	                       ""),
 	                 shared);
@@ -1440,19 +1401,19 @@ static void test_demo_indicators(void **state)
 	 * `fiches`, counted before the second load, may be 0). */
 	(void)fiches;
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
 	          "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
 	          "fi WHERE fi.node_id = f.node_id)",
 	          ""),
 	    0);
-	assert_int_equal(q_int("SELECT COUNT(*) FROM (SELECT fi.node_id FROM fiche_indicators fi "
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM (SELECT fi.node_id FROM fiche_indicators fi "
 	                       "JOIN fiches f ON f.node_id = fi.node_id WHERE f.is_demo = 1 "
 	                       "GROUP BY fi.node_id HAVING COUNT(*) > 3)",
 	                       ""),
 	                 0);
-	assert_true(q_int("SELECT COUNT(*) FROM measurements WHERE is_demo = 1", "") > 200);
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE is_demo = 1", "") > 200);
 	assert_int_equal(
-	    q_int("SELECT COUNT(*) FROM measurements WHERE is_demo = 1 AND level IS NOT "
+	    th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE is_demo = 1 AND level IS NOT "
 	          "NULL AND (level < 1 OR level > 4)",
 	          ""),
 	    0);
@@ -1465,7 +1426,7 @@ static void test_demo_indicators(void **state)
 	indicators_overdue_free(list, n);
 	db_close(db2);
 	/* A demo page renders, marked as demo for members. */
-	int64_t fi = q_int("SELECT m.fiche_indicator_id FROM measurements m JOIN fiche_indicators "
+	int64_t fi = th_query_int(&T, "SELECT m.fiche_indicator_id FROM measurements m JOIN fiche_indicators "
 	                   "fi ON fi.id = m.fiche_indicator_id JOIN nodes n ON n.id = fi.node_id "
 	                   "WHERE m.is_demo = 1 AND n.plan_id = ? LIMIT 1",
 	                   "I", crestois);
