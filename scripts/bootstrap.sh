@@ -14,6 +14,11 @@ PKGS="$PKGS chromium fonts-dejavu-core"
 if [ "${1:-}" = "--test" ]; then
 	# poppler-utils: pdftotext and pdftoppm check the bilan PDF (tests/test_report.c).
 	PKGS="$PKGS libcmocka-dev libcurl4-openssl-dev tidy sqlite3 chromium python3-numpy python3-scipy python3-pandas poppler-utils"
+	# postgresql: the harness starts a private server (initdb/pg_ctl) to run the integration
+	# suite on the second backend; nginx: two servers behind one proxy, and the static baseline
+	# of the benchmarks; wrk: load for the benchmarks; python3-icalendar: a real parser for our
+	# .ics exports in the tests.
+	PKGS="$PKGS postgresql postgresql-contrib nginx-light wrk python3-icalendar"
 	# Node.js (with its npm) may come from another packaging than Debian's; take Debian's only
 	# when there is none.
 	command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
