@@ -2,6 +2,7 @@
 #include "access_cli.h"
 
 #include "buf.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "http.h"
 #include "layout.h"
@@ -276,52 +277,36 @@ int access_table_compute(struct db *db, const char *kind, const char *band,
 	return rc;
 }
 
-/* A number with a decimal comma, at most `decimals` decimals, trailing zeros removed. */
-static void csv_num(struct buf *b, double v, int decimals)
-{
-	if (isnan(v))
-		return;
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
-	char *dot = strchr(tmp, '.');
-	if (dot) {
-		char *end = tmp + strlen(tmp) - 1;
-		while (end > dot && *end == '0')
-			*end-- = '\0';
-		if (end == dot)
-			*end = '\0';
-		else
-			*dot = ',';
-	}
-	if (!strcmp(tmp, "-0"))
-		strcpy(tmp, "0");
-	buf_puts(b, tmp);
-}
-
 void access_table_csv(const struct access_table *t, struct buf *b)
 {
-	buf_puts(b, "\xEF\xBB\xBF"
-	            "code;nom;population_tranche;accessibilite_pour_100;offres_accessibles;"
-	            "minutes_offre_la_plus_proche;non_couverte;position_estimee\r\n");
+	static const char *const head[] = {"code",
+	                                   "nom",
+	                                   "population_tranche",
+	                                   "accessibilite_pour_100",
+	                                   "offres_accessibles",
+	                                   "minutes_offre_la_plus_proche",
+	                                   "non_couverte",
+	                                   "position_estimee"};
+	struct csv_out w;
+	csv_out_begin(&w, b);
+	csv_out_header(&w, head, sizeof head / sizeof *head);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct access_commune *c = &t->communes[i];
-		offer_csv_field(b, c->code);
-		buf_putc(b, ';');
-		offer_csv_field(b, c->name);
-		buf_putc(b, ';');
-		csv_num(b, c->population, 3);
-		buf_putc(b, ';');
+		csv_out_value(&w, c->code);
+		csv_out_text(&w, c->name);
+		csv_out_decimal(&w, c->population, 3);
 		if (c->computed) {
-			csv_num(b, access_per_100(c->row.accessibility), 12);
-			buf_printf(b, ";%u;", (unsigned)c->row.reachable);
-			csv_num(b, c->row.nearest_minutes, 3);
+			csv_out_decimal(&w, access_per_100(c->row.accessibility), 12);
+			csv_out_int(&w, (long long)c->row.reachable);
+			csv_out_decimal(&w, c->row.nearest_minutes, 3);
 		} else {
-			buf_puts(b, ";;");
+			csv_out_empty(&w);
+			csv_out_empty(&w);
+			csv_out_empty(&w);
 		}
-		buf_printf(b, ";%s;%s\r\n", !c->computed || c->row.uncovered ? "oui" : "non",
-		           !c->has_point ? "sans position"
-		           : c->placed   ? "oui"
-		                         : "non");
+		csv_out_value(&w, !c->computed || c->row.uncovered ? "oui" : "non");
+		csv_out_value(&w, !c->has_point ? "sans position" : c->placed ? "oui" : "non");
+		csv_out_row_end(&w);
 	}
 }
 
@@ -580,8 +565,8 @@ static void access_page(struct req *r)
 	if (epci || dep) {
 		struct db_stmt *st =
 		    db_queryf(r->db,
-		              "SELECT code FROM communes WHERE (? IS NULL OR epci = ?) "
-		              "AND (? IS NULL OR departement = ?) ORDER BY code",
+		              "SELECT code FROM communes WHERE (CAST(? AS TEXT) IS NULL OR epci = ?) "
+		              "AND (CAST(? AS TEXT) IS NULL OR departement = ?) ORDER BY code",
 		              "ssss", epci, epci, dep, dep);
 		size_t cap = 0;
 		while (st && db_step(st) == DB_ROW) {

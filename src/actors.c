@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "layout.h"
 #include "plans.h"
@@ -375,7 +376,7 @@ static struct db_stmt *signed_plans_select(struct req *r, int64_t actor_id)
 	                      "p.end_year "
 	                      "FROM plan_signatories s JOIN plans p ON p.id = s.plan_id "
 	                      "WHERE s.actor_id = ? AND " PLAN_VISIBLE_WHERE
-	                      " ORDER BY p.start_year DESC, p.title, p.id");
+	                      " ORDER BY p.start_year DESC NULLS LAST, p.title, p.id");
 	if (!st)
 		return NULL;
 	db_bind_int64(st, 1, actor_id);
@@ -1898,86 +1899,6 @@ static const struct {
     {"description", AI_DESC}, {"territoire", AI_AREA},
 };
 
-/*
- * Split the next CSV record of text (';' separated, '"' quoted with "" inside, CRLF or LF) from
- * *pos: the cells into *cells (malloc'ed array of malloc'ed strings, *ncells), the line where it
- * starts into *line (counted through *lineno). 0 on a record, 1 at the end, -1 on a quote error
- * (column of the error in *line's line into *errcol).
- */
-static int csv_next(const char *text, size_t len, size_t *pos, int *lineno, char ***cells,
-                    size_t *ncells, int *errcol)
-{
-	*cells = NULL;
-	*ncells = 0;
-	if (*pos >= len)
-		return 1;
-	struct buf cell = {0};
-	size_t i = *pos;
-	int quoted = 0, col = 1;
-	for (;;) {
-		char ch = i < len ? text[i] : '\0';
-		if (quoted) {
-			if (i >= len) {
-				buf_free(&cell);
-				*errcol = col;
-				return -1;
-			}
-			if (ch == '"') {
-				if (i + 1 < len && text[i + 1] == '"') {
-					buf_putc(&cell, '"');
-					i += 2;
-					continue;
-				}
-				quoted = 0;
-				i++;
-				/* After a closing quote: a separator or the end of the line. */
-				if (i < len && text[i] != ';' && text[i] != '\r' &&
-				    text[i] != '\n') {
-					buf_free(&cell);
-					*errcol = col;
-					return -1;
-				}
-				continue;
-			}
-			if (ch == '\n')
-				(*lineno)++;
-			buf_putc(&cell, ch);
-			i++;
-			continue;
-		}
-		if (ch == '"' && cell.len == 0) {
-			quoted = 1;
-			i++;
-			continue;
-		}
-		if (ch == ';' || ch == '\n' || ch == '\r' || i >= len) {
-			*cells = xrealloc(*cells, (*ncells + 1) * sizeof **cells);
-			(*cells)[(*ncells)++] = cell.data ? buf_steal(&cell) : xstrdup("");
-			col++;
-			if (ch == ';') {
-				i++;
-				continue;
-			}
-			if (ch == '\r' && i + 1 < len && text[i + 1] == '\n')
-				i++;
-			if (i < len)
-				i++;
-			break;
-		}
-		buf_putc(&cell, ch);
-		i++;
-	}
-	*pos = i;
-	return 0;
-}
-
-static void cells_free(char **cells, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(cells[i]);
-	free(cells);
-}
-
 /* A kind given as its code or its French label ("Centre social"): the code, or NULL. */
 static const char *kind_from_text(const char *s)
 {
@@ -2035,8 +1956,7 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 	int rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
-	size_t pos = 0;
-	int lineno = 1, have_header = 0, colmap[64];
+	int have_header = 0, colmap[64];
 	size_t ncols = 0;
 	int field_col[AI_N];
 	for (int i = 0; i < AI_N; i++)
@@ -2044,28 +1964,27 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 	char **seen = NULL;
 	int *seen_line = NULL;
 	size_t nseen = 0;
+	struct csv_in csv;
+	csv_in_open(&csv, text, len, ';'); /* a failure is reported by csv_in_next */
 	for (;;) {
-		char **cells;
-		size_t ncells;
-		int errcol = 0, start = lineno;
-		int got = csv_next(text, len, &pos, &lineno, &cells, &ncells, &errcol);
-		int row_line = start;
-		lineno++;
-		if (got == 1)
+		int got = csv_in_next(&csv);
+		if (got == 0)
 			break;
 		if (got < 0) {
-			import_error(errs, row_line, errcol,
+			import_error(errs, csv.err_line, csv.err_field,
 			             xstrdup("Guillemet mal placé ou jamais refermé : un guillemet "
 			                     "dans un texte s'écrit \"\"."));
 			break;
 		}
+		/* The cells are the reader's, valid until the next record. */
+		char **cells = csv.field;
+		size_t ncells = csv.n;
+		int row_line = csv.line;
 		int blank = 1;
 		for (size_t i = 0; i < ncells && blank; i++)
 			blank = str_blank(cells[i]);
-		if (blank) {
-			cells_free(cells, ncells);
+		if (blank)
 			continue;
-		}
 		if (!have_header) {
 			have_header = 1;
 			ncols = ncells < 64 ? ncells : 64;
@@ -2097,7 +2016,6 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 				    errs, row_line, 0,
 				    xstrdup("La ligne d'en-tête doit nommer au moins les colonnes "
 				            "« nom » et « type »."));
-			cells_free(cells, ncells);
 			if (errs->n)
 				break;
 			continue;
@@ -2106,7 +2024,6 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 			import_error(
 			    errs, row_line, 0,
 			    xstrdup("Trop de lignes : 5000 structures au plus par fichier."));
-			cells_free(cells, ncells);
 			break;
 		}
 		if (ncells > ncols)
@@ -2117,7 +2034,6 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 		for (size_t i = 0; i < ncols && i < ncells; i++)
 			if (colmap[i] >= 0)
 				in.v[colmap[i]] = str_trim_dup(cells[i]);
-		cells_free(cells, ncells);
 		/* The type by code or label. */
 		const char *kind = kind_from_text(in.v[AI_KIND]);
 		if (kind && kind != in.v[AI_KIND]) {
@@ -2175,6 +2091,7 @@ static int actors_import_csv(struct db *db, int64_t user_id, const char *origin,
 		if (errs->n >= IMPORT_ERRORS_MAX)
 			break;
 	}
+	csv_in_close(&csv);
 	for (size_t i = 0; i < nseen; i++)
 		free(seen[i]);
 	free(seen);

@@ -5,9 +5,15 @@
 
 #include "datainclusion.h"
 #include "db.h"
+#include "dbcopy.h"
+#include "gen.h"
+#include "rollup.h"
 #include "auth.h"
 #include "demo.h"
 #include "geo_import.h"
+#include "governance.h"
+#include "grids.h"
+#include "spiral.h"
 #include "http.h"
 #include "plan_io.h"
 #include "report.h"
@@ -41,8 +47,8 @@ struct cmd {
 };
 
 static const struct opt DB = {"--db", 1,
-			      "base de données : chemin d'un fichier SQLite (ou variable "
-			      "MAILLAGE_DB)"};
+			      "base de données : chemin d'un fichier SQLite ou adresse "
+			      "postgresql://utilisateur@hôte:port/base (ou variable MAILLAGE_DB)"};
 
 /* --- helpers -------------------------------------------------------------------------------- */
 
@@ -99,7 +105,9 @@ static int run_init(char **args, const char **vals)
 	struct db *db = open_db(vals);
 	if (!db)
 		return 1;
-	printf("Base prête (schéma version %d) : %s\n", db_schema_version(db), url);
+	char *shown = db_url_display(url);
+	printf("Base prête (schéma version %d) : %s\n", db_schema_version(db), shown);
+	free(shown);
 	db_close(db);
 	return 0;
 }
@@ -123,6 +131,30 @@ static int run_demo(char **args, const char **vals)
 			free(p);
 		}
 	}
+	if (db_is_pg_url(url)) {
+		/* PostgreSQL: a database that holds anything is emptied on --force only. */
+		char *err = NULL, *shown = db_url_display(url);
+		struct db *pg = db_open(url, &err);
+		int bad = !pg;
+		if (!pg)
+			fprintf(stderr, "maillage : %s\n", err);
+		else if (!db_is_empty(pg) && !opt_val(current, vals, "--force")) {
+			fprintf(stderr,
+				"maillage : la base « %s » n'est pas vide. Ajoutez --force pour la "
+				"remplacer par la démonstration.\n",
+				shown);
+			bad = 1;
+		} else if (!db_is_empty(pg) && db_wipe(pg) != DB_OK) {
+			fprintf(stderr, "maillage : impossible de vider la base « %s » : %s\n", shown,
+				db_errmsg(pg));
+			bad = 1;
+		}
+		free(err);
+		free(shown);
+		db_close(pg);
+		if (bad)
+			return 1;
+	}
 	struct db *db = open_db(vals);
 	if (!db)
 		return 1;
@@ -135,6 +167,7 @@ static int run_demo(char **args, const char **vals)
 		return 1;
 	}
 	int64_t plans = 0, nodes = 0, communes = 0, actors = 0;
+	char *shown_url = db_url_display(url);
 	db_int64f(db, &plans, "SELECT COUNT(*) FROM plans", "");
 	db_int64f(db, &nodes, "SELECT COUNT(*) FROM nodes", "");
 	db_int64f(db, &communes, "SELECT COUNT(*) FROM communes", "");
@@ -143,8 +176,9 @@ static int run_demo(char **args, const char **vals)
 	       "%lld communes, %lld acteurs.\n"
 	       "Comptes de démonstration (mot de passe « %s ») : %s (administration), "
 	       "coordination@, pilote@, partenaire@, lecture@demo.maillage.fr.\n",
-	       url, (long long)plans, (long long)nodes, (long long)communes, (long long)actors,
+	       shown_url, (long long)plans, (long long)nodes, (long long)communes, (long long)actors,
 	       DEMO_PASSWORD, DEMO_ADMIN);
+	free(shown_url);
 	db_close(db);
 	return 0;
 }
@@ -189,6 +223,21 @@ static int run_serve(char **args, const char **vals)
 	}
 	if (mb)
 		cfg.max_body = (size_t)n;
+	/* Notifications by e-mail (src/notifications.c reads these, set before any thread). */
+	const char *smtp = opt_val(current, vals, "--smtp");
+	const char *smtp_from = opt_val(current, vals, "--smtp-from");
+	if (smtp && (strncmp(smtp, "smtp://", 7) || strlen(smtp) < 8 || strlen(smtp) > 300)) {
+		fprintf(stderr, "maillage : --smtp attend une adresse smtp://hôte[:port]\n");
+		return 2;
+	}
+	if (smtp_from && (!strchr(smtp_from, '@') || strpbrk(smtp_from, "\r\n<> "))) {
+		fprintf(stderr, "maillage : --smtp-from attend une adresse électronique\n");
+		return 2;
+	}
+	if (smtp)
+		setenv("MAILLAGE_SMTP", smtp, 1);
+	if (smtp_from)
+		setenv("MAILLAGE_SMTP_FROM", smtp_from, 1);
 
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -489,6 +538,10 @@ static const struct opt serve_opts[] = {
 	{"--max-body", 1, "taille maximale d'une requête en octets (défaut 10485760)"},
 	{"--secure-cookies", 0, "cookies « Secure » (derrière un proxy HTTPS)"},
 	{"--quiet", 0, "ne pas journaliser les requêtes"},
+	{"--smtp", 1,
+	 "relais SMTP des notifications par courriel, smtp://hôte[:port] (sans TLS ni "
+	 "authentification : un relais local ; facultatif)"},
+	{"--smtp-from", 1, "expéditeur des courriels (défaut maillage@localhost)"},
 	{0}};
 static const struct opt user_add_opts[] = {
 	DB,
@@ -551,6 +604,69 @@ static const struct opt report_newsletter_opts[] = {
 static const struct opt export_plan_opts[] = {
 	DB,
 	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o)"},
+	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+	{0}};
+
+/* `export meetings`: src/governance.c. */
+static int run_export_meetings(char **args, const char **vals)
+{
+	(void)args;
+	const char *fq = opt_val(current, vals, "--format");
+	if (fq && strcmp(fq, "ics")) {
+		fprintf(stderr, "maillage export meetings : --format attend ics\n");
+		return 2;
+	}
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	int rc = governance_cli_export(db, fq, opt_val(current, vals, "--instance"),
+				       opt_val(current, vals, "-o"));
+	db_close(db);
+	return rc;
+}
+
+static const struct opt export_meetings_opts[] = {
+	DB,
+	{"--format", 1, "ics (iCalendar, le défaut)"},
+	{"--instance", 1, "numéro d'une instance (défaut : toutes les réunions)"},
+	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+	{0}};
+
+/* `export grids`: src/grids.c. */
+static int run_export_grids(char **args, const char **vals)
+{
+	(void)args;
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	int rc = grids_cli_export(db, opt_val(current, vals, "--format"),
+				  opt_val(current, vals, "--plan"), opt_val(current, vals, "-o"));
+	db_close(db);
+	return rc;
+}
+
+/* `export spiral`: src/spiral.c. */
+static int run_export_spiral(char **args, const char **vals)
+{
+	struct db *db = open_db(vals);
+	if (!db)
+		return 1;
+	int rc = spiral_cli_export(db, args[0], opt_val(current, vals, "--format"),
+				   opt_val(current, vals, "-o"));
+	db_close(db);
+	return rc;
+}
+
+static const struct opt export_spiral_opts[] = {
+	DB,
+	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o, sinon csv)"},
+	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+	{0}};
+
+static const struct opt export_grids_opts[] = {
+	DB,
+	{"--format", 1, "json, csv ou xlsx (défaut : d'après l'extension de -o)"},
+	{"--plan", 1, "numéro d'un plan (défaut : toutes les campagnes)"},
 	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
 	{0}};
 
@@ -678,6 +794,51 @@ static int run_access(char **args, const char **vals)
 	return rc;
 }
 
+/* --- national scale: generator, copy, backup, roll-up (gen.c, dbcopy.c, rollup.c) --- */
+static const struct opt gen_opts[] = {
+	DB,
+	{"--scale", 1, "national (défaut), departement ou small"},
+	{"--seed", 1, "graine du générateur (défaut 1) : même graine, mêmes données"},
+	{"--geo", 1, "dossier data/ du paquet npm @etalab/decoupage-administratif (communes de "
+		     "France ; sans lui : Drôme et Ardèche intégrées, refusé pour national)"},
+	{0}};
+static int run_gen(char **args, const char **vals)
+{
+	(void)args;
+	return gen_cli(db_url(vals), opt_val(current, vals, "--scale"),
+		       opt_val(current, vals, "--seed"), opt_val(current, vals, "--geo"));
+}
+static const struct opt db_copy_opts[] = {
+	{"--from", 1, "base source (fichier SQLite ou postgresql://…), lue sans être modifiée"},
+	{"--to", 1, "base cible, vide (créée et migrée au besoin)"},
+	{"--force", 0, "remplacer le contenu d'une cible qui n'est pas vide"},
+	{0}};
+static int run_db_copy(char **args, const char **vals)
+{
+	(void)args;
+	return dbcopy_cli_copy(opt_val(current, vals, "--from"), opt_val(current, vals, "--to"),
+			       opt_val(current, vals, "--force") != NULL);
+}
+static const struct opt backup_opts[] = {
+	DB, {"-o", 1, "fichier de sauvegarde à écrire (SQLite ; il ne doit pas exister)"}, {0}};
+static int run_backup(char **args, const char **vals)
+{
+	(void)args;
+	return dbcopy_cli_backup(db_url(vals), opt_val(current, vals, "-o"));
+}
+static const struct opt restore_opts[] = {
+	DB, {"--force", 0, "remplacer le contenu d'une base qui n'est pas vide"}, {0}};
+static int run_restore(char **args, const char **vals)
+{
+	return dbcopy_cli_restore(db_url(vals), args[0], opt_val(current, vals, "--force") != NULL);
+}
+static const struct opt rollup_opts[] = {DB, {"--format", 1, "text (défaut) ou json"}, {0}};
+static int run_rollup(char **args, const char **vals)
+{
+	(void)args;
+	return rollup_cli(db_url(vals), opt_val(current, vals, "--format"));
+}
+
 static const struct opt access_opts[] = {
 	DB,
 	{"--service", 1, "type de service : EAJE, ALSH, LAEP, FRANCE_SERVICES…"},
@@ -709,6 +870,15 @@ static const struct cmd cmds[] = {
 	 import_plan_opts, run_import_plan},
 	{"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
 	 run_export_plan},
+	{"export meetings", "", 0,
+	 "exporter les réunions des instances (toutes ou d'une instance) en iCalendar (.ics)",
+	 export_meetings_opts, run_export_meetings},
+	{"export spiral", "NUMÉRO", 1,
+	 "exporter les ateliers et critères SPIRAL d'un plan en CSV, XLSX ou JSON",
+	 export_spiral_opts, run_export_spiral},
+	{"export grids", "", 0,
+	 "exporter les grilles d'évaluation, campagnes et évaluations en JSON, CSV ou XLSX",
+	 export_grids_opts, run_export_grids},
 	{"export datainclusion", "", 0,
 	 "exporter les structures ou les services au schéma national data·inclusion (JSON)",
 	 export_di_opts, run_export_di},
@@ -724,6 +894,20 @@ static const struct cmd cmds[] = {
 	{"access", "", 0,
 	 "accessibilité spatiale (2SFCA) de chaque commune à un type de service, en CSV",
 	 access_opts, run_access},
+	{"gen", "", 0,
+	 "générer des données synthétiques réalistes (plans, fiches, mesures, structures) à "
+	 "l'échelle nationale, d'un département ou réduite",
+	 gen_opts, run_gen},
+	{"db copy", "", 0,
+	 "copier toute une instance d'une base à l'autre (SQLite ⇄ PostgreSQL), vérifiée table "
+	 "par table",
+	 db_copy_opts, run_db_copy},
+	{"backup", "", 0, "sauvegarde cohérente de la base (même en service) dans un fichier SQLite",
+	 backup_opts, run_backup},
+	{"restore", "FICHIER", 1, "restaurer une sauvegarde dans une base vide (tout ou rien)",
+	 restore_opts, run_restore},
+	{"rollup", "", 0, "répartition de l'avancement de chaque plan (règle du tableau de bord)",
+	 rollup_opts, run_rollup},
 	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
 	{0},
 };

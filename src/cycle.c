@@ -3,8 +3,11 @@
  * COPIL arbitration, and closing a year freezes its annex — pages, French CSV and JSON API. */
 #include "audit.h"
 #include "auth.h"
+#include "csv_fr.h"
+#include "cycle.h"
 #include "db.h"
 #include "fiches.h"
+#include "governance.h"
 #include "layout.h"
 #include "plans.h"
 #include "util.h"
@@ -901,9 +904,10 @@ static int proposal_finish(struct db *db, int64_t user_id, const char *origin, c
  * sets the fiche's status (retenue / ajournée) or archives its node (refusée). Returns 0, or an
  * HTTP status (404, 409, 422, 500) with a French message in msg.
  */
-static int proposal_decide(struct db *db, int64_t user_id, const char *origin, int64_t id,
-                           enum decision_kind kind, const char *value, const char *date,
-                           const char *comment, char *msg, size_t n)
+static int proposal_decide_hook(struct db *db, int64_t user_id, const char *origin, int64_t id,
+                                enum decision_kind kind, const char *value, const char *date,
+                                const char *comment, int (*hook)(struct db *, void *),
+                                void *arg, char *msg, size_t n)
 {
 	int cotech = kind == DECIDE_COTECH;
 	if (cotech ? !choice_find(cotech_opinions, COUNT(cotech_opinions), value)
@@ -942,9 +946,28 @@ static int proposal_decide(struct db *db, int64_t user_id, const char *origin, i
 	if (rc == DB_OK && !cotech && (!p.copil_decision || strcmp(p.copil_decision, value)))
 		rc = fiche_apply(db, user_id, origin, p.node_id, decision_status(value),
 		                 !strcmp(value, "refusee"));
+	if (rc == DB_OK && hook)
+		rc = hook(db, arg);
 	proposal_free(&p);
 	return proposal_finish(db, user_id, origin, cotech ? "cotech" : "copil", id, before, rc,
 	                       msg, n);
+}
+
+static int proposal_decide(struct db *db, int64_t user_id, const char *origin, int64_t id,
+                           enum decision_kind kind, const char *value, const char *date,
+                           const char *comment, char *msg, size_t n)
+{
+	return proposal_decide_hook(db, user_id, origin, id, kind, value, date, comment, NULL,
+	                            NULL, msg, n);
+}
+
+/* See cycle.h: the COPIL arbitration recorded by a decision of a COPIL meeting. */
+int cycle_copil_decide(struct db *db, int64_t user_id, const char *origin, int64_t proposal_id,
+                       const char *decision, const char *date, const char *comment,
+                       int (*hook)(struct db *, void *), void *arg, char *msg, size_t n)
+{
+	return proposal_decide_hook(db, user_id, origin, proposal_id, DECIDE_COPIL, decision, date,
+	                            comment, hook, arg, msg, n);
 }
 
 /*
@@ -1836,6 +1859,7 @@ static void cycle_render(struct req *r, const struct plan_info *plan, const stru
 				html_printf(&r->out, "<br><span class=\"muted\">le %s</span>", d);
 				if (p->copil_comment && *p->copil_comment)
 					html_printf(&r->out, "<br>%s", p->copil_comment);
+				governance_proposal_decisions(r, p->id);
 			}
 			buf_puts(&r->out, "</td>");
 			if (coordinator && !annex.closed)
@@ -2078,48 +2102,25 @@ static void annexes_get(struct req *r)
 	plan_info_free(&plan);
 }
 
-/* A CSV field with French spreadsheet conventions: quoted when it holds ; " or a line break,
- * quotes doubled; a leading = + - @ neutralised by an apostrophe (formula injection). */
-static void csv_field(struct buf *o, const char *s, int text)
-{
-	s = s ? s : "";
-	int formula = text && strchr("=+-@\t\r", *s) && *s;
-	int quote = strpbrk(s, ";\"\r\n") != NULL || formula;
-	if (quote)
-		buf_putc(o, '"');
-	if (formula)
-		buf_putc(o, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(o, '"');
-		buf_putc(o, *s);
-	}
-	if (quote)
-		buf_putc(o, '"');
-}
-
 static void annex_csv(struct req *r, const struct plan_info *plan, int year,
                       const struct annex_items *items)
 {
 	buf_reset(&r->out);
-	buf_puts(&r->out, "\xEF\xBB\xBFNuméro;Intitulé;Axe ou orientation;Pilotes;Statut;"
-	                  "Avancement;Nouvelle\r\n");
+	static const char *const head[] = {"Numéro", "Intitulé", "Axe ou orientation", "Pilotes",
+	                                   "Statut", "Avancement", "Nouvelle"};
+	struct csv_out w;
+	csv_out_begin(&w, &r->out);
+	csv_out_header(&w, head, sizeof head / sizeof *head);
 	for (size_t i = 0; i < items->n; i++) {
 		const struct annex_item *it = &items->items[i];
-		csv_field(&r->out, it->number, 0);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, it->title, 1);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, it->parent_title, 1);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, it->pilots, 1);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, fiche_status_label(it->status), 0);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, fiche_progress_label(it->progress), 0);
-		buf_putc(&r->out, ';');
-		buf_puts(&r->out, it->is_new ? "oui" : "non");
-		buf_puts(&r->out, "\r\n");
+		csv_out_value(&w, it->number);
+		csv_out_text(&w, it->title);
+		csv_out_text(&w, it->parent_title);
+		csv_out_text(&w, it->pilots);
+		csv_out_value(&w, fiche_status_label(it->status));
+		csv_out_value(&w, fiche_progress_label(it->progress));
+		csv_out_value(&w, it->is_new ? "oui" : "non");
+		csv_out_row_end(&w);
 	}
 	char disposition[96];
 	snprintf(disposition, sizeof disposition, "attachment; filename=\"annexe-%lld-%d.csv\"",

@@ -3,6 +3,7 @@
 #include "dashboard.h"
 
 #include "db.h"
+#include "http.h"
 #include "fiches.h"
 #include "layout.h"
 #include "plans.h"
@@ -12,6 +13,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +176,7 @@ int dash_plan_load(struct db *db, int64_t plan_id, struct dash_plan *p)
 	p->roots = xcalloc(p->n + 1, sizeof *p->roots);
 	st = db_queryf(db,
 	               "SELECT id, parent_id FROM nodes WHERE plan_id = ? AND archived = 0 "
-	               "ORDER BY parent_id, position, id",
+	               "ORDER BY parent_id NULLS FIRST, position, id",
 	               "I", plan_id);
 	if (!st)
 		return -1;
@@ -1063,9 +1065,9 @@ size_t dash_changes_html(struct buf *o, struct db *db, const struct dash_plan *p
 	    db,
 	    "SELECT a.id, a.at, a.action, a.entity, a.entity_id, a.before_json, a.after_json, "
 	    "u.name, a.origin FROM audit_log a LEFT JOIN users u ON u.id = a.user_id "
-	    "WHERE a.at >= ? AND a.at < ? AND a.entity NOT IN ('user', 'session') "
-	    "ORDER BY a.at DESC, a.id DESC",
-	    "ss", from, upper);
+	    "WHERE a.plan_id = ? AND a.at >= ? AND a.at < ? "
+	    "AND a.entity NOT IN ('user', 'session') ORDER BY a.at DESC, a.id DESC",
+	    "Iss", p->id, from, upper);
 	if (!st)
 		return 0;
 	struct change *v = NULL;
@@ -1613,7 +1615,8 @@ static void indicators_section(struct req *r, const struct dash_plan *p, const s
 	            with, with > 1 ? "s" : "");
 	size_t shown = 0;
 	buf_puts(o,
-	         "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Dernières valeurs des indicateurs "
+	         "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Dernières valeurs des "
+	         "indicateurs "
 	         "</caption><thead><tr><th scope=\"col\">Indicateur</th><th scope=\"col\">Fiche"
 	         "</th><th scope=\"col\" class=\"num\">Dernière valeur</th><th scope=\"col\" "
 	         "class=\"num\">Attendu à cette date</th><th scope=\"col\">État</th></tr></thead>"
@@ -1663,35 +1666,260 @@ static void indicators_section(struct req *r, const struct dash_plan *p, const s
 	dash_indicators_free(v, n);
 }
 
+/* --- the rendered-page cache ---------------------------------------------------------------------
+ *
+ * The main content of the dashboard page (between the shell's header and footer) costs ~10 ms
+ * of CPU for a large plan (its roll-up, indicator trajectories, charts, what changed) and is the
+ * same for every viewer of the same class. It is kept here, in memory, keyed by the database,
+ * the plan, the viewer's role on the plan, the day (default periods and expected values depend
+ * on it) and the query's filters as typed; an entry is valid while the data version — the
+ * newest audit entries (see data_version), one indexed read per request — has not moved. Every
+ * write is audited in its transaction, so any committed write invalidates every entry (the
+ * content also shows user and structure names, which belong to no plan). For a signed-in
+ * viewer the shell (their name, CSRF token, notifications, the plans they may see) is rendered
+ * per request around the cached content. A visitor's shell holds nothing of their own — the
+ * public plans, the path, the assets: page_begin writes no token or name without a user — so a
+ * visitor's whole page is kept (the public dashboard is the page read most, on phones). The
+ * permission check (plan_require) always runs before the cache is consulted.
+ *
+ * The cache is the only mutable state of this module: a fixed table of DASH_CACHE_ENTRIES
+ * entries holding at most DASH_CACHE_BYTES of content in all (least recently used evicted),
+ * guarded by one mutex held only to copy content in or out. Entries are owned by the table.
+ */
+#define DASH_CACHE_ENTRIES   128
+#define DASH_CACHE_BYTES     (16u << 20)
+#define DASH_CACHE_ENTRY_MAX (2u << 20)
+#define DASH_CACHE_KEY_MAX   2048
+
+struct cache_entry {
+	char *key;     /* see cache_key */
+	char *version; /* data version when rendered */
+	char *crumb;   /* the plan's short title, for the shell's breadcrumb */
+	char *body;
+	size_t len;
+	int status; /* 200, or 422 when a filter was refused */
+	uint64_t used;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct cache_entry e[DASH_CACHE_ENTRIES];
+	size_t bytes;
+	uint64_t clock;
+} dash_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void cache_entry_free(struct cache_entry *e)
+{
+	dash_cache.bytes -= e->len;
+	free(e->key);
+	free(e->version);
+	free(e->crumb);
+	free(e->body);
+	memset(e, 0, sizeof *e);
+}
+
+void dash_cache_clear(void)
+{
+	pthread_mutex_lock(&dash_cache.lock);
+	for (size_t i = 0; i < DASH_CACHE_ENTRIES; i++)
+		if (dash_cache.e[i].key)
+			cache_entry_free(&dash_cache.e[i]);
+	pthread_mutex_unlock(&dash_cache.lock);
+}
+
+/*
+ * The data version (malloc'ed), NULL on error: the count, greatest id and sum of ids of the
+ * newest audit entries — the newest one on SQLite, whose writers take turns; the newest 64 on
+ * PostgreSQL, where a transaction may commit after another that took a greater id: its entries
+ * then change the window's sum of ids though not its maximum. One short backward scan of the
+ * primary key.
+ */
+static char *data_version(struct db *db)
+{
+	int pg = !strcmp(db_backend(db), "postgresql");
+	struct db_stmt *st = db_prepare(
+	    db, pg ? "SELECT COUNT(*), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id), 0) AS BIGINT) "
+	             "FROM (SELECT id FROM audit_log ORDER BY id DESC LIMIT 64) w"
+	           : "SELECT COUNT(*), COALESCE(MAX(id), 0), CAST(COALESCE(SUM(id), 0) AS BIGINT) "
+	             "FROM (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1) w");
+	if (!st)
+		return NULL;
+	char *v = NULL;
+	if (db_step(st) == DB_ROW)
+		v = xasprintf("%lld/%lld/%lld", (long long)db_col_int64(st, 0),
+		              (long long)db_col_int64(st, 1), (long long)db_col_int64(st, 2));
+	db_finalize(st);
+	return v;
+}
+
+/*
+ * The key of a request's content (malloc'ed), or NULL when it is not to be cached (an
+ * oversized query). The filters are taken as typed: they are echoed in the page's links.
+ */
+static char *cache_key(struct req *r, int64_t plan, enum role role)
+{
+	static const char *const params[] = {"noeud",   "tag", "territoire", "pilote",
+	                                     "domaine", "du",  "au",         "indicateurs"};
+	const struct server_config *cfg = r->srv ? server_config(r->srv) : NULL;
+	char today[16];
+	fiche_today(today);
+	struct buf k = {0};
+	buf_printf(&k, "%s\n%lld\n%d\n%s\n%s", cfg && cfg->db_url ? cfg->db_url : "",
+	           (long long)plan, (int)role, r->user ? "content" : "page", today);
+	for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+		const char *v = req_query(r, params[i]);
+		buf_putc(&k, '\n');
+		if (v) {
+			buf_putc(&k, '=');
+			buf_puts(&k, v);
+		}
+	}
+	if (k.len > DASH_CACHE_KEY_MAX) {
+		buf_free(&k);
+		return NULL;
+	}
+	return buf_steal(&k);
+}
+
+/* On a hit, appends the content to `o` and returns 1 with the crumb (malloc'ed) and status. */
+static int cache_get(const char *key, const char *version, struct buf *o, char **crumb, int *status)
+{
+	int hit = 0;
+	pthread_mutex_lock(&dash_cache.lock);
+	for (size_t i = 0; i < DASH_CACHE_ENTRIES; i++) {
+		struct cache_entry *e = &dash_cache.e[i];
+		if (!e->key || strcmp(e->key, key))
+			continue;
+		if (strcmp(e->version, version)) {
+			cache_entry_free(e); /* stale: any write since */
+			break;
+		}
+		e->used = ++dash_cache.clock;
+		buf_append(o, e->body, e->len);
+		*crumb = xstrdup(e->crumb);
+		*status = e->status;
+		hit = 1;
+		break;
+	}
+	pthread_mutex_unlock(&dash_cache.lock);
+	return hit;
+}
+
+/* Keeps a copy of the content; evicts the least recently used entries to make room. */
+static void cache_put(const char *key, const char *version, const char *crumb, const char *body,
+                      size_t len, int status)
+{
+	if (len > DASH_CACHE_ENTRY_MAX)
+		return;
+	pthread_mutex_lock(&dash_cache.lock);
+	struct cache_entry *slot = NULL;
+	for (size_t i = 0; i < DASH_CACHE_ENTRIES; i++)
+		if (dash_cache.e[i].key && !strcmp(dash_cache.e[i].key, key))
+			cache_entry_free(&dash_cache.e[i]);
+	for (;;) {
+		struct cache_entry *lru = NULL;
+		slot = NULL;
+		for (size_t i = 0; i < DASH_CACHE_ENTRIES; i++) {
+			struct cache_entry *e = &dash_cache.e[i];
+			if (!e->key)
+				slot = slot ? slot : e;
+			else if (!lru || e->used < lru->used)
+				lru = e;
+		}
+		if (slot && dash_cache.bytes + len <= DASH_CACHE_BYTES)
+			break;
+		if (!lru)
+			break;
+		cache_entry_free(lru);
+	}
+	if (slot && dash_cache.bytes + len <= DASH_CACHE_BYTES) {
+		slot->key = xstrdup(key);
+		slot->version = xstrdup(version);
+		slot->crumb = xstrdup(crumb);
+		slot->body = xmalloc(len + 1);
+		memcpy(slot->body, body, len);
+		slot->body[len] = '\0';
+		slot->len = len;
+		slot->status = status;
+		slot->used = ++dash_cache.clock;
+		dash_cache.bytes += len;
+	}
+	pthread_mutex_unlock(&dash_cache.lock);
+}
+
+/* The page around a content: the shell is the viewer's own (name, CSRF token, notifications). */
+static void dashboard_shell_begin(struct req *r, int64_t id, const char *crumb)
+{
+	char href[48];
+	snprintf(href, sizeof href, "/plans/%lld", (long long)id);
+	struct crumb crumbs[] = {{crumb, href}, {NULL, NULL}};
+	page_begin(r, "Tableau de bord", crumbs);
+}
+
 static void dashboard_page(struct req *r)
 {
 	int64_t id;
-	if (req_param_id(r, 0, &id) || plan_require(r, id, ROLE_PUBLIC))
+	if (req_param_id(r, 0, &id))
 		return;
+	/* the permission check, with one query: plan_require answers the 404 */
+	enum role role = plan_role(r, id);
+	if (role < ROLE_PUBLIC) {
+		plan_require(r, id, ROLE_PUBLIC);
+		return;
+	}
+	/* the version is read before rendering: an entry's content is never older than its
+	 * version (a write during the rendering only makes the next request render again) */
+	char *key = cache_key(r, id, role);
+	char *version = key ? data_version(r->db) : NULL;
+	char *crumb = NULL;
+	int status = 200;
+	struct buf content = {0};
+	if (version && cache_get(key, version, &content, &crumb, &status)) {
+		if (r->user) {
+			dashboard_shell_begin(r, id, crumb);
+			buf_append(&r->out, content.data, content.len);
+			buf_free(&content);
+			resp_header(r, "X-Maillage-Cache", "hit");
+			page_end(r);
+		} else {
+			/* a visitor's whole page */
+			buf_free(&r->out);
+			r->out = content;
+			resp_header(r, "X-Maillage-Cache", "hit");
+			resp_send(r, 200, "text/html; charset=utf-8");
+		}
+		if (status != 200)
+			r->status = status;
+		free(crumb);
+		free(key);
+		free(version);
+		return;
+	}
 	struct dash_plan p;
 	if (dash_plan_load(r->db, id, &p)) {
 		dash_plan_free(&p);
+		free(key);
+		free(version);
 		resp_error(r, 500, "Lecture du plan impossible.");
 		return;
 	}
-	enum role role = plan_role(r, id);
 	struct dash_form fm;
 	form_read(r, &p, &fm);
 	if (dash_filter_apply(r->db, &p, &fm.f)) {
 		dash_plan_free(&p);
+		free(key);
+		free(version);
 		resp_error(r, 500, "Lecture des fiches impossible.");
 		return;
 	}
 	dash_rollup(&p);
 	const struct dash_node *top = fm.f.node ? &p.nodes[dash_node_index(&p, fm.f.node)] : NULL;
 
-	char href[48];
-	snprintf(href, sizeof href, "/plans/%lld", (long long)id);
 	char short_title[160];
 	dash_short(short_title, p.title, 32);
-	struct crumb crumbs[] = {{short_title, href}, {NULL, NULL}};
-	page_begin(r, "Tableau de bord", crumbs);
+	dashboard_shell_begin(r, id, short_title);
 	struct buf *o = &r->out;
+	size_t content_start = o->len;
 	html_printf(o,
 	            "<p class=\"eyebrow\">%s · %d – %d</p>\n<h1>Tableau de bord</h1>\n"
 	            "<p class=\"lead\">%s</p>\n",
@@ -1775,7 +2003,15 @@ static void dashboard_page(struct req *r)
 		    o, "<p><a href=\"/public/plans/%lld\">Voir la page publique du plan</a></p>",
 		    (long long)id);
 	dash_plan_free(&p);
+	resp_header(r, "X-Maillage-Cache", "miss");
+	if (version && r->user)
+		cache_put(key, version, short_title, o->data + content_start,
+		          o->len - content_start, fm.error ? 422 : 200);
 	page_end(r);
+	if (version && !r->user)
+		cache_put(key, version, short_title, o->data, o->len, fm.error ? 422 : 200);
+	free(key);
+	free(version);
 	if (fm.error)
 		r->status = 422;
 }

@@ -203,4 +203,11 @@ size_t dash_changes_html(struct buf *o, struct db *db, const struct dash_plan *p
 /* The latest COPIL date of the plan's proposals (≤ today) into out, or "" when none. */
 void dash_last_copil(struct db *db, int64_t plan_id, char out[16]);
 
+/*
+ * Empty the dashboard page's rendered-content cache (see dashboard.c). The cache is invalidated
+ * by every audited write; this is for data changed behind the application's back (tests writing
+ * SQL directly, a database restored under a running server).
+ */
+void dash_cache_clear(void);
+
 #endif

@@ -18,13 +18,50 @@ struct db *db_open(const char *url, char **err)
 			*err = xstrdup("aucune base de données indiquée (--db ou MAILLAGE_DB)");
 		return NULL;
 	}
-	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
-		if (err)
-			*err = xstrdup("PostgreSQL n'est pas encore pris en charge : utilisez un fichier "
-				       "SQLite pour --db");
-		return NULL;
-	}
+	if (db_is_pg_url(url))
+		return db_pg_open(url, err);
 	return db_sqlite_open(url, err);
+}
+
+int db_is_pg_url(const char *url)
+{
+	return url && (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11));
+}
+
+char *db_url_display(const char *url)
+{
+	if (!db_is_pg_url(url))
+		return xstrdup(url ? url : "");
+	/* postgresql://user:password@host… → postgresql://user@host… */
+	const char *auth = strstr(url, "://") + 3;
+	const char *at = strchr(auth, '@');
+	const char *slash = strchr(auth, '/');
+	const char *colon = strchr(auth, ':');
+	if (!at || (slash && slash < at) || !colon || colon > at)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(colon - url), url, at);
+}
+
+int db_is_empty(struct db *db)
+{
+	int64_t n = 0;
+	if (!strcmp(db_backend(db), "postgresql")) {
+		if (db_int64f(db, &n,
+		              "SELECT COUNT(*) FROM information_schema.tables "
+		              "WHERE table_schema = current_schema()",
+		              "") != DB_OK)
+			return 0;
+	} else if (db_int64f(db, &n, "SELECT COUNT(*) FROM sqlite_master", "") != DB_OK) {
+		return 0;
+	}
+	return n == 0;
+}
+
+int db_wipe(struct db *db)
+{
+	if (strcmp(db_backend(db), "postgresql") != 0)
+		return DB_ERROR; /* a SQLite file is removed instead */
+	return db_exec(db, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
 }
 
 void db_close(struct db *db)
@@ -76,11 +113,21 @@ static void bind_va(struct db_stmt *st, const char *types, va_list ap)
 	int i = 1;
 	for (const char *t = types; t && *t; t++, i++) {
 		switch (*t) {
-		case 's': db_bind_text(st, i, va_arg(ap, const char *)); break;
-		case 'i': db_bind_int64(st, i, va_arg(ap, int)); break;
-		case 'I': db_bind_int64(st, i, va_arg(ap, int64_t)); break;
-		case 'd': db_bind_double(st, i, va_arg(ap, double)); break;
-		case 'n': db_bind_null(st, i); break;
+		case 's':
+			db_bind_text(st, i, va_arg(ap, const char *));
+			break;
+		case 'i':
+			db_bind_int64(st, i, va_arg(ap, int));
+			break;
+		case 'I':
+			db_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			db_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'n':
+			db_bind_null(st, i);
+			break;
 		default:
 			fprintf(stderr, "maillage: bad bind type '%c'\n", *t);
 			abort();
@@ -195,7 +242,25 @@ int db_int64f(struct db *db, int64_t *out, const char *sql, const char *types, .
 
 int db_begin(struct db *db)
 {
+	if (!strcmp(db_backend(db), "postgresql")) {
+		/*
+		 * SQLite runs one writing transaction at a time (the others wait up to the busy
+		 * timeout, 5 s): the code relies on it (numbers computed from what it reads). The
+		 * same on PostgreSQL, across every server sharing the database: one
+		 * transaction-level advisory lock, waited for 5 s at most. One round trip.
+		 */
+		int rc = db_exec(db, "BEGIN; SET LOCAL lock_timeout = '5s'; "
+		                     "SELECT pg_advisory_xact_lock(7243500)");
+		if (rc != DB_OK && db_in_transaction(db))
+			db_exec(db, "ROLLBACK");
+		return rc;
+	}
 	return db_exec(db, "BEGIN");
+}
+
+int db_in_transaction(struct db *db)
+{
+	return db->ops->in_transaction ? db->ops->in_transaction(db) : 0;
 }
 
 int db_commit(struct db *db)
@@ -219,9 +284,17 @@ int db_schema_version(struct db *db)
 
 int db_migrate(struct db *db)
 {
-	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			"version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)") != DB_OK)
+	/* In a transaction: on PostgreSQL, db_begin serialises servers starting together. */
+	int rc0 = db_begin(db);
+	if (rc0 == DB_OK)
+		rc0 = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		                  "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+	if (rc0 == DB_OK)
+		rc0 = db_commit(db);
+	if (rc0 != DB_OK) {
+		db_rollback(db);
 		return DB_ERROR;
+	}
 	int have = db_schema_version(db);
 	char prefix[64];
 	snprintf(prefix, sizeof prefix, "migrations/%s/", db_backend(db));
@@ -237,18 +310,31 @@ int db_migrate(struct db *db)
 		char now[32];
 		time_iso_now(now);
 		int rc = db_begin(db);
+		/* Another process may have applied it meanwhile (it held the lock). */
+		int64_t done = 0;
+		if (rc == DB_OK)
+			rc = db_int64f(db, &done,
+			               "SELECT COUNT(*) FROM schema_migrations WHERE version = ?",
+			               "i", version);
+		if (rc == DB_OK && done) {
+			free(sql);
+			if (db_commit(db) != DB_OK)
+				return DB_ERROR;
+			continue;
+		}
 		if (rc == DB_OK)
 			rc = db_exec(db, sql);
 		if (rc == DB_OK)
-			rc = db_execf(db, "INSERT INTO schema_migrations (version, applied_at) "
-					  "VALUES (?, ?)",
-				      "is", version, now);
+			rc = db_execf(db,
+			              "INSERT INTO schema_migrations (version, applied_at) "
+			              "VALUES (?, ?)",
+			              "is", version, now);
 		if (rc == DB_OK)
 			rc = db_commit(db);
 		free(sql);
 		if (rc != DB_OK) {
 			fprintf(stderr, "maillage: migration %s failed: %s\n", f->name,
-				db_errmsg(db));
+			        db_errmsg(db));
 			db_rollback(db);
 			return DB_ERROR;
 		}

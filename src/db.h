@@ -67,6 +67,8 @@ struct db_stmt *db_queryf(struct db *db, const char *sql, const char *types, ...
 int db_int64f(struct db *db, int64_t *out, const char *sql, const char *types, ...);
 
 int db_begin(struct db *db);
+/* Whether a transaction is open on this connection (begun and not yet committed/rolled back). */
+int db_in_transaction(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 
@@ -95,6 +97,7 @@ struct db_ops {
 	void (*finalize)(struct db_stmt *);
 	int (*exec)(struct db *, const char *);
 	const char *(*errmsg)(struct db *);
+	int (*in_transaction)(struct db *); /* optional */
 };
 
 /* Common head of every backend's connection and statement. */
@@ -106,5 +109,24 @@ struct db_stmt {
 };
 
 struct db *db_sqlite_open(const char *path, char **err);
+struct db *db_pg_open(const char *url, char **err);
+/*
+ * PostgreSQL: writes inside a transaction normally run under a savepoint each, so that a
+ * failed one (a constraint) leaves the transaction usable as on SQLite. Bulk loaders that
+ * roll back on any error may turn that off (on = 1) to save two round trips per write.
+ * No effect on SQLite.
+ */
+void db_pg_bulk(struct db *db, int on);
+/* PostgreSQL: `?` → $1, $2… outside literals, quoted names and comments (malloc'ed); *n the
+ * number of parameters. Exposed for the tests. */
+char *db_pg_translate(const char *sql, int *n);
+/* Whether a --db value names a PostgreSQL database (postgresql:// or postgres://). */
+int db_is_pg_url(const char *url);
+/* The URL to show to people and in logs: without its password (malloc'ed). */
+char *db_url_display(const char *url);
+/* Whether the database holds no table at all (a new PostgreSQL database, a new file). */
+int db_is_empty(struct db *db);
+/* PostgreSQL: drop everything (the public schema) and recreate it empty; DB_ERROR on SQLite. */
+int db_wipe(struct db *db);
 
 #endif

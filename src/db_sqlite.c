@@ -131,6 +131,11 @@ static const char *sq_errmsg(struct db *d)
 	return sqlite3_errmsg(((struct sq_db *)d)->h);
 }
 
+static int sq_in_transaction(struct db *d)
+{
+	return !sqlite3_get_autocommit(((struct sq_db *)d)->h);
+}
+
 static const struct db_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -150,6 +155,7 @@ static const struct db_ops sq_ops = {
 	.finalize = sq_finalize,
 	.exec = sq_exec,
 	.errmsg = sq_errmsg,
+	.in_transaction = sq_in_transaction,
 };
 
 struct db *db_sqlite_open(const char *path, char **err)

@@ -4,6 +4,9 @@
 #include "demo_indicators.h"
 #include "demo_offer.h"
 #include "demo_needs.h"
+#include "demo_governance.h"
+#include "demo_spiral.h"
+#include "demo_grids.h"
 
 #include "audit.h"
 #include "db.h"
@@ -87,7 +90,7 @@ static int64_t tag_id(struct plan_ctx *c, const char *slug)
 	int64_t id = 0;
 	if (db_int64f(c->db, &id,
 	              "SELECT id FROM tags WHERE slug = ? AND (plan_id IS NULL OR plan_id = ?) "
-	              "ORDER BY plan_id DESC",
+	              "ORDER BY plan_id DESC NULLS LAST",
 	              "sI", slug, c->plan_id) != DB_OK)
 		return 0;
 	return id;
@@ -333,5 +336,11 @@ int demo_load(struct db *db, char **err)
 	/* Indicators last: they read the fiches and the demo pilot's assignments. */
 	if (demo_indicators_load(db, err))
 		return -1;
-	return demo_needs_load(db, err);
+	if (demo_needs_load(db, err))
+		return -1;
+	if (demo_spiral_load(db, err))
+		return -1;
+	if (demo_grids_load(db, err))
+		return -1;
+	return demo_governance_load(db, err);
 }

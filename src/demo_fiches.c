@@ -95,7 +95,7 @@ static int load_fiche(struct fctx *c, const char *number, json_t *f)
 	if (db_execf(c->db,
 	             "INSERT INTO fiches (node_id, status, progress, start_date, end_date, "
 	             "closing_note, closed_at, is_demo) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-	             "Isssssss", node, status, progress, start, end, note,
+	             "Issssss", node, status, progress, start, end, note,
 	             closed[0] ? closed : NULL) != DB_OK) {
 		*c->err = xasprintf("fiche %s : %s", number, db_errmsg(c->db));
 		return -1;

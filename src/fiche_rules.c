@@ -195,7 +195,7 @@ json_t *fiche_snapshot(struct db *db, int64_t node_id)
 	st = db_queryf(db,
 	               "SELECT b.year, b.label, b.amount_cents, COALESCE(a.name, b.funder_name) "
 	               "FROM budget_lines b LEFT JOIN actors a ON a.id = b.funder_actor_id "
-	               "WHERE b.node_id = ? ORDER BY b.year, b.id",
+	               "WHERE b.node_id = ? ORDER BY b.year NULLS FIRST, b.id",
 	               "I", node_id);
 	while (st && db_step(st) == DB_ROW)
 		json_array_append_new(

@@ -790,7 +790,7 @@ static void budget_table(struct req *r, int64_t id, int remove)
 	    db_queryf(r->db,
 	              "SELECT b.id, b.year, b.label, b.amount_cents, a.id, a.name, b.funder_name "
 	              "FROM budget_lines b LEFT JOIN actors a ON a.id = b.funder_actor_id "
-	              "WHERE b.node_id = ? ORDER BY b.year, b.id",
+	              "WHERE b.node_id = ? ORDER BY b.year NULLS FIRST, b.id",
 	              "I", id);
 	int n = 0;
 	int64_t total = 0;
@@ -3189,7 +3189,7 @@ static json_t *fiche_json(struct req *r, const struct fiche_row *f, enum role ro
 	    r->db,
 	    "SELECT b.id, b.year, b.label, b.amount_cents, b.funder_actor_id, b.funder_name, "
 	    "a.name FROM budget_lines b LEFT JOIN actors a ON a.id = b.funder_actor_id "
-	    "WHERE b.node_id = ? ORDER BY b.year, b.id",
+	    "WHERE b.node_id = ? ORDER BY b.year NULLS FIRST, b.id",
 	    "I", f->id);
 	while (st && db_step(st) == DB_ROW) {
 		char amount[64];

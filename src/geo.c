@@ -883,7 +883,7 @@ static struct db_stmt *commune_plans(struct req *r, const struct commune *c)
 	           " OR (t.scope = 'departement' AND t.code = ?)) "
 	           "AND " PLAN_VISIBLE_WHERE " "
 	           "GROUP BY p.id, p.kind, p.title, p.start_year, p.end_year, p.is_public "
-	           "ORDER BY p.start_year DESC, p.title");
+	           "ORDER BY p.start_year DESC NULLS LAST, p.title");
 	if (!st)
 		return NULL;
 	db_bindf(st, "sss", c->code, c->epci, c->departement);
@@ -1024,7 +1024,7 @@ static struct db_stmt *epci_plans(struct req *r, const char *code)
 	           "  (SELECT c.code FROM communes c WHERE c.epci = ?))) "
 	           "AND " PLAN_VISIBLE_WHERE " "
 	           "GROUP BY p.id, p.kind, p.title, p.start_year, p.end_year, p.is_public "
-	           "ORDER BY p.start_year DESC, p.title");
+	           "ORDER BY p.start_year DESC NULLS LAST, p.title");
 	if (!st)
 		return NULL;
 	db_bindf(st, "sss", code, code, code);

@@ -19,4 +19,16 @@ int governance_local_to_utc(const char *local, char out[32]);
  * comma, semicolon, newline) when escape is set, folded at 75 octets, CRLF-terminated. */
 void ics_line(struct buf *out, const char *name, const char *value, int escape);
 
+/* For the cycle page: after a proposal's COPIL arbitration, a link to each meeting decision
+ * that recorded it ("<br><a …>Décision n° 2 — COPIL du 12 mars 2026 à 14 h 00</a>"), for the
+ * plan's members only (instances are not public). */
+void governance_proposal_decisions(struct req *r, int64_t proposal_id);
+
+/* `maillage export meetings --format ics [--instance ID] [-o FILE]`: every meeting, or those of
+ * one instance, as iCalendar to out_path (NULL or "-": standard output). Returns a process exit
+ * status after printing any error in French on stderr. */
+struct db;
+int governance_cli_export(struct db *db, const char *format, const char *instance,
+                          const char *out_path);
+
 #endif

@@ -26,7 +26,7 @@ static void home_page(struct req *r)
 					"(SELECT COUNT(*) FROM nodes n WHERE n.plan_id = p.id "
 					" AND n.parent_id IS NULL) "
 					"FROM plans p WHERE " PLAN_VISIBLE_WHERE
-					" ORDER BY p.start_year DESC, p.title");
+					" ORDER BY p.start_year DESC NULLS LAST, p.title");
 	int n = 0;
 	if (st) {
 		plan_bind_visible(st, 1, r);

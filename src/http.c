@@ -27,10 +27,16 @@ struct server {
 	struct server_config cfg;
 	struct MHD_Daemon *daemon;
 	int port;
-	/* A small pool of database connections, one per worker at most. */
+	/*
+	 * The pool of database connections: at most pool_max open (idle in `pool` or lent to a
+	 * request); a request finding none waits up to pool_wait_ms in a queue of at most
+	 * pool_queue_max, then gets a 503.
+	 */
 	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
 	struct db **pool;
 	size_t pool_n, pool_cap;
+	int pool_open, pool_waiting, pool_max, pool_queue_max, pool_wait_ms;
 	atomic_int in_flight;
 };
 
@@ -67,26 +73,71 @@ void kv_free(struct kvlist *l)
 
 /* --- database pool ------------------------------------------------------------------------ */
 
-static struct db *pool_get(struct server *s, char **err)
+/*
+ * A connection for one request, or NULL with *err set (malloc'ed): the database cannot be
+ * opened, or the pool stayed exhausted for pool_wait_ms (*busy set then).
+ */
+static struct db *pool_get(struct server *s, char **err, int *busy)
 {
+	*busy = 0;
 	pthread_mutex_lock(&s->pool_lock);
+	if (!s->pool_n && s->pool_open >= s->pool_max) {
+		if (s->pool_waiting >= s->pool_queue_max) {
+			pthread_mutex_unlock(&s->pool_lock);
+			*busy = 1;
+			*err = xstrdup("connection pool exhausted, wait queue full");
+			return NULL;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += s->pool_wait_ms / 1000;
+		until.tv_nsec += (long)(s->pool_wait_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		s->pool_waiting++;
+		int rc = 0;
+		while (!s->pool_n && s->pool_open >= s->pool_max && rc == 0)
+			rc = pthread_cond_timedwait(&s->pool_cond, &s->pool_lock, &until);
+		s->pool_waiting--;
+		if (!s->pool_n && s->pool_open >= s->pool_max) {
+			pthread_mutex_unlock(&s->pool_lock);
+			*busy = 1;
+			*err = xstrdup("connection pool exhausted, waited too long");
+			return NULL;
+		}
+	}
 	struct db *db = s->pool_n ? s->pool[--s->pool_n] : NULL;
-	pthread_mutex_unlock(&s->pool_lock);
 	if (!db)
+		s->pool_open++; /* reserve the slot before opening outside the lock */
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!db) {
 		db = db_open(s->cfg.db_url, err);
+		if (!db) {
+			pthread_mutex_lock(&s->pool_lock);
+			s->pool_open--;
+			pthread_cond_signal(&s->pool_cond);
+			pthread_mutex_unlock(&s->pool_lock);
+		}
+	}
 	return db;
 }
 
+/* Give a connection back; one left inside a transaction is rolled back first. */
 static void pool_put(struct server *s, struct db *db)
 {
 	if (!db)
 		return;
+	if (db_in_transaction(db))
+		db_rollback(db);
 	pthread_mutex_lock(&s->pool_lock);
 	if (s->pool_n == s->pool_cap) {
 		s->pool_cap = s->pool_cap ? s->pool_cap * 2 : 8;
 		s->pool = xrealloc(s->pool, s->pool_cap * sizeof(struct db *));
 	}
 	s->pool[s->pool_n++] = db;
+	pthread_cond_signal(&s->pool_cond);
 	pthread_mutex_unlock(&s->pool_lock);
 }
 
@@ -426,6 +477,7 @@ static const struct route *find_route(struct req *r, int *method_mismatch)
 			r->nparams = np;
 			best = rt;
 			best_score = score;
+			r->pattern = rt->pattern;
 		}
 	}
 	if (best)
@@ -466,11 +518,14 @@ static void dispatch(struct req *r)
 		return;
 	}
 	char *err = NULL;
-	r->db = pool_get(r->srv, &err);
+	int busy = 0;
+	r->db = pool_get(r->srv, &err, &busy);
 	if (!r->db) {
 		fprintf(stderr, "maillage: database unavailable: %s\n", err ? err : "?");
 		free(err);
-		resp_error(r, 503, "La base de données est indisponible.");
+		resp_error(r, 503,
+			   busy ? "Le serveur est momentanément saturé : réessayez dans un instant."
+				: "La base de données est indisponible.");
 		return;
 	}
 	auth_load_session(r);
@@ -619,8 +674,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		char now[32];
 		time_iso_now(now);
 		double ms = (double)(time_mono_us() - r->t0_us) / 1000.0;
-		/* Path only: query strings and bodies may carry personal data. */
-		fprintf(stderr, "%s %s %s %d %.1fms\n", now, r->method_str, r->path,
+		/* Path only: query strings and bodies may carry personal data. A path holding a
+		 * secret (invitation link, calendar feed) is logged as its route pattern. */
+		const char *logged = r->pattern && strstr(r->pattern, "{token}") ? r->pattern
+										     : r->path;
+		fprintf(stderr, "%s %s %s %d %.1fms\n", now, r->method_str, logged,
 			r->status ? r->status : 0, ms);
 	}
 	pool_put(s, r->db);
@@ -707,10 +765,16 @@ struct server *server_start(const struct server_config *cfg, char **err)
 		s->cfg.threads = 1;
 	if (!s->cfg.max_body)
 		s->cfg.max_body = 10u << 20;
+	s->pool_max = s->cfg.pool_max > 0 ? s->cfg.pool_max : s->cfg.threads;
+	s->pool_queue_max = s->cfg.pool_queue > 0 ? s->cfg.pool_queue : 256;
+	s->pool_wait_ms = s->cfg.pool_wait_ms > 0 ? s->cfg.pool_wait_ms : 5000;
 	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_cond, NULL);
 	/* Check the database once before accepting anything. */
-	struct db *db = pool_get(s, err);
+	int busy;
+	struct db *db = pool_get(s, err, &busy);
 	if (!db) {
+		pthread_cond_destroy(&s->pool_cond);
 		pthread_mutex_destroy(&s->pool_lock);
 		free(s);
 		return NULL;
@@ -765,6 +829,7 @@ void server_stop(struct server *s)
 	for (size_t i = 0; i < s->pool_n; i++)
 		db_close(s->pool[i]);
 	free(s->pool);
+	pthread_cond_destroy(&s->pool_cond);
 	pthread_mutex_destroy(&s->pool_lock);
 	free(s);
 }

@@ -71,6 +71,7 @@ struct req {
 	char csrf[65];           /* the token forms must carry */
 	char remote_ip[64];
 	const char *params[8];   /* route captures ({id}, {code}…), borrowed from path copy */
+	const char *pattern;     /* the matched route's pattern (static), or NULL */
 	int nparams;
 	char *param_store;
 	/* response */
@@ -145,6 +146,9 @@ struct server_config {
 	size_t max_body;      /* bytes; larger bodies get 413 */
 	int secure_cookies;   /* add Secure to cookies (behind TLS) */
 	int quiet;            /* no request log */
+	int pool_max;         /* database connections at most; 0: one per worker thread */
+	int pool_queue;       /* requests waiting for a connection at most; 0: 256 */
+	int pool_wait_ms;     /* how long one waits before a 503; 0: 5000 */
 };
 
 /* Start serving. NULL on failure with a malloc'ed French message in *err. */

@@ -5,6 +5,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "fiches.h"
 #include "layout.h"
@@ -3436,107 +3437,13 @@ int indicators_overdue_section(struct req *r, int64_t plan_id)
 /* --- CSV import ------------------------------------------------------------------------------- */
 
 /* One CSV record: its fields (owned) and the line it starts on. */
+/* A record of the import file: a view of the csv_in reader's fields (valid until its next
+ * record). */
 struct csv_rec {
 	int line;
 	char **f;
-	size_t n, cap;
+	size_t n;
 };
-
-static void csv_rec_clear(struct csv_rec *rec)
-{
-	for (size_t i = 0; i < rec->n; i++)
-		free(rec->f[i]);
-	rec->n = 0;
-}
-
-static void csv_rec_free(struct csv_rec *rec)
-{
-	csv_rec_clear(rec);
-	free(rec->f);
-	memset(rec, 0, sizeof *rec);
-}
-
-static void csv_push(struct csv_rec *rec, struct buf *field)
-{
-	if (rec->n == rec->cap) {
-		rec->cap = rec->cap ? rec->cap * 2 : 8;
-		rec->f = xrealloc(rec->f, rec->cap * sizeof *rec->f);
-	}
-	rec->f[rec->n++] = buf_steal(field);
-}
-
-/*
- * Read the next record from *p (up to end) with separator ';': fields optionally quoted ("" for
- * a quote, line breaks allowed inside quotes), records ended by LF or CRLF. *line is the current
- * line (1-based), advanced past the record. Returns 1 with rec filled, 0 at the end, -1 on a
- * quote left open or text after a closing quote (rec->line tells where).
- */
-static int csv_next(const char **p, const char *end, int *line, struct csv_rec *rec)
-{
-	csv_rec_clear(rec);
-	if (*p >= end)
-		return 0;
-	rec->line = *line;
-	struct buf field = {0};
-	const char *s = *p;
-	for (;;) {
-		buf_puts(&field, "");
-		if (s < end && *s == '"') {
-			s++;
-			for (;;) {
-				if (s >= end) {
-					buf_free(&field);
-					*p = end;
-					return -1;
-				}
-				if (*s == '"') {
-					if (s + 1 < end && s[1] == '"') {
-						buf_putc(&field, '"');
-						s += 2;
-						continue;
-					}
-					s++;
-					break;
-				}
-				if (*s == '\n')
-					(*line)++;
-				buf_putc(&field, *s++);
-			}
-			/* After the closing quote: a separator, an end of line or the end. */
-			while (s < end && (*s == ' ' || *s == '\t'))
-				s++;
-			if (s < end && *s != ';' && *s != '\n' && *s != '\r') {
-				buf_free(&field);
-				while (s < end && *s != '\n')
-					s++;
-				if (s < end) {
-					s++;
-					(*line)++;
-				}
-				*p = s;
-				return -1;
-			}
-		} else {
-			while (s < end && *s != ';' && *s != '\n' && *s != '\r')
-				buf_putc(&field, *s++);
-		}
-		csv_push(rec, &field);
-		if (s < end && *s == ';') {
-			s++;
-			continue;
-		}
-		if (s < end && *s == '\r')
-			s++;
-		if (s < end && *s == '\n') {
-			s++;
-			(*line)++;
-		}
-		break;
-	}
-	buf_free(&field);
-	*p = s;
-	return 1;
-}
 
 /* A fiche indicator of the plan being imported into. */
 struct imp_fi {
@@ -3588,10 +3495,11 @@ static int imp_row_cmp(const void *pa, const void *pb)
 	return (a->line > b->line) - (a->line < b->line);
 }
 
-/* A trimmed copy of field i of rec ("" when absent). */
+/* A trimmed copy of field i of rec ("" when absent), without the formula guard the template
+ * export may have added (csv_fr_unguard). */
 static char *field_at(const struct csv_rec *rec, size_t i)
 {
-	return i < rec->n ? str_trim_dup(rec->f[i]) : xstrdup("");
+	return i < rec->n ? str_trim_dup(csv_fr_unguard(rec->f[i])) : xstrdup("");
 }
 
 /* Check one data row: valid rows are appended to rows, errors to res. */
@@ -3785,18 +3693,19 @@ int measurements_import(struct db *db, int64_t plan_id, int64_t user_id, const c
 
 	if (db_begin(db) != DB_OK)
 		goto out;
-	const char *p = data, *end = data + len;
-	int line = 1, first = 1, rc;
-	struct csv_rec rec = {0};
-	while ((rc = csv_next(&p, end, &line, &rec)) != 0) {
+	int first = 1, rc;
+	struct csv_in in;
+	csv_in_open(&in, data, len, ';'); /* a failure is reported by csv_in_next */
+	while ((rc = csv_in_next(&in)) != 0) {
 		if (rc < 0) {
 			import_error_add(
-			    res, rec.line, "",
+			    res, in.err_line, "",
 			    xstrdup("Guillemet mal fermé : un champ entre guillemets doit "
 			            "se terminer par un guillemet suivi de « ; » ou de la "
 			            "fin de ligne."));
-			continue;
+			break;
 		}
+		struct csv_rec rec = {in.line, in.field, in.n};
 		int blank = 1;
 		for (size_t i = 0; i < rec.n; i++)
 			blank &= is_blank(rec.f[i]);
@@ -3819,7 +3728,7 @@ int measurements_import(struct db *db, int64_t plan_id, int64_t user_id, const c
 		}
 		import_row(db, &rec, fis, nfis, numbers, nnumbers, &rows, &nrows, &caprows, res);
 	}
-	csv_rec_free(&rec);
+	csv_in_close(&in);
 	/* The same indicator and date twice in the file. */
 	if (nrows > 1) {
 		qsort(rows, nrows, sizeof *rows, imp_row_cmp);
@@ -4035,22 +3944,6 @@ static void import_page(struct req *r)
 	free(title);
 }
 
-/* Append a CSV field, quoted when it holds a separator, a quote or a line break. */
-static void csv_field(struct buf *b, const char *s)
-{
-	if (!strpbrk(s, ";\"\r\n")) {
-		buf_puts(b, s);
-		return;
-	}
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '"');
-}
-
 /* A CSV template: one line per fiche indicator of the plan, to be completed. */
 static void import_template(struct req *r)
 {
@@ -4083,8 +3976,11 @@ static void import_template(struct req *r)
 	}
 	db_finalize(st);
 	buf_reset(&r->out);
-	buf_puts(&r->out, "\xef\xbb\xbf"
-	                  "fiche;indicateur;date;valeur;source;commentaire;niveau\r\n");
+	static const char *const head[] = {"fiche",  "indicateur",  "date",  "valeur",
+	                                   "source", "commentaire", "niveau"};
+	struct csv_out w;
+	csv_out_begin(&w, &r->out);
+	csv_out_header(&w, head, sizeof head / sizeof *head);
 	/* In fiche-number order. */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && number_cmp(rows[j - 1].number, rows[j].number) > 0;
@@ -4094,10 +3990,11 @@ static void import_template(struct req *r)
 			rows[j - 1] = t;
 		}
 	for (size_t i = 0; i < n; i++) {
-		csv_field(&r->out, rows[i].number);
-		buf_putc(&r->out, ';');
-		csv_field(&r->out, rows[i].name);
-		buf_puts(&r->out, ";;;;;\r\n");
+		csv_out_value(&w, rows[i].number);
+		csv_out_text(&w, rows[i].name);
+		for (int k = 0; k < 5; k++)
+			csv_out_empty(&w);
+		csv_out_row_end(&w);
 		free(rows[i].number);
 		free(rows[i].name);
 	}

@@ -3,6 +3,7 @@
 
 #include "db.h"
 #include "embed.h"
+#include "notifications.h"
 #include "plans.h"
 #include "util.h"
 
@@ -190,6 +191,7 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 			  "placeholder=\"Rechercher…\"><button type=\"submit\" class=\"button "
 			  "small\">Rechercher</button></form>\n<div class=\"account\">");
 	if (r->user) {
+		notifications_bell(r);
 		html_printf(&r->out, "<a href=\"/compte\"%R>%s</a>",
 			    starts(p, "/compte") ? " aria-current=\"page\"" : "", r->user->name);
 		if (r->user->role == ROLE_ADMIN)

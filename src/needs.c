@@ -3,6 +3,7 @@
 #include "needs.h"
 
 #include "audit.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "fiches.h"
 #include "layout.h"
@@ -1536,75 +1537,39 @@ static void records_free(struct record *rs, size_t n)
 	free(rs);
 }
 
-/* Split text (';' separated, '"' quoted with "" escapes, CRLF or LF) into records. Blank lines
- * are skipped. Returns 0, or -1 with *bad_line set when a quote is not closed. */
-static int csv_split(const char *s, struct record **out, size_t *nout, long *bad_line)
+/* Split text (';' separated, read by csv_in) into records. Blank lines and records of blank
+ * fields are skipped. Returns 0, or -1 with *err_line, *err_column and *err (a static French
+ * sentence) set on a misplaced or unclosed quote. */
+static int csv_split(const char *s, struct record **out, size_t *nout, int *err_line,
+                     int *err_column, const char **err)
 {
 	struct record *rs = NULL;
 	size_t n = 0;
-	long line = 1;
-	if (!strncmp(s, "\xEF\xBB\xBF", 3))
-		s += 3;
-	while (*s) {
-		struct record rec = {NULL, 0, line};
-		struct buf field = {0};
-		int end = 0;
-		while (!end) {
-			buf_reset(&field);
-			buf_puts(&field, "");
-			if (*s == '"') {
-				s++;
-				for (;;) {
-					if (!*s) {
-						buf_free(&field);
-						for (size_t j = 0; j < rec.n; j++)
-							free(rec.f[j]);
-						free(rec.f);
-						records_free(rs, n);
-						*bad_line = rec.line;
-						return -1;
-					}
-					if (*s == '"' && s[1] == '"') {
-						buf_putc(&field, '"');
-						s += 2;
-					} else if (*s == '"') {
-						s++;
-						break;
-					} else {
-						if (*s == '\n')
-							line++;
-						buf_putc(&field, *s++);
-					}
-				}
-			}
-			while (*s && *s != ';' && *s != '\n' && *s != '\r')
-				buf_putc(&field, *s++);
-			rec.f = xrealloc(rec.f, (rec.n + 1) * sizeof *rec.f);
-			rec.f[rec.n++] = xstrdup(buf_str(&field));
-			if (*s == ';') {
-				s++;
-			} else {
-				if (*s == '\r')
-					s++;
-				if (*s == '\n')
-					s++;
-				line++;
-				end = 1;
-			}
-		}
-		buf_free(&field);
+	struct csv_in in;
+	csv_in_open(&in, s, strlen(s), ';'); /* a failure is reported by csv_in_next */
+	int rc;
+	while ((rc = csv_in_next(&in)) > 0) {
 		int blank = 1;
-		for (size_t j = 0; j < rec.n; j++)
-			blank &= str_blank(rec.f[j]);
-		if (blank) {
-			for (size_t j = 0; j < rec.n; j++)
-				free(rec.f[j]);
-			free(rec.f);
+		for (size_t j = 0; j < in.n; j++)
+			blank &= str_blank(in.field[j]);
+		if (blank)
 			continue;
-		}
+		struct record rec = {xcalloc(in.n, sizeof *rec.f), in.n, in.line};
+		for (size_t j = 0; j < in.n; j++)
+			rec.f[j] = xstrdup(in.field[j]);
 		rs = xrealloc(rs, (n + 1) * sizeof *rs);
 		rs[n++] = rec;
 	}
+	if (rc < 0) {
+		*err_line = in.err_line;
+		*err_column = in.err_column;
+		*err = in.error == CSV_IN_QUOTE_OPEN ? "guillemet ouvert jamais fermé."
+		                                     : csv_in_strerror(&in);
+		csv_in_close(&in);
+		records_free(rs, n);
+		return -1;
+	}
+	csv_in_close(&in);
 	*out = rs;
 	*nout = n;
 	return 0;
@@ -1692,9 +1657,11 @@ static void import_post(struct req *r)
 	}
 	struct record *rs = NULL;
 	size_t nrs = 0;
-	long bad = 0;
-	if (csv_split(text, &rs, &nrs, &bad)) {
-		html_printf(&errors, "<li>Ligne %ld : guillemet ouvert jamais fermé.</li>", bad);
+	int bad_line = 0, bad_column = 0;
+	const char *bad = NULL;
+	if (csv_split(text, &rs, &nrs, &bad_line, &bad_column, &bad)) {
+		html_printf(&errors, "<li>Ligne %d, colonne %d : %s</li>", bad_line, bad_column,
+		            bad);
 		goto fail;
 	}
 	if (!nrs) {

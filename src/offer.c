@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "buf.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "http.h"
 #include "layout.h"
@@ -59,35 +60,7 @@ const char *offer_kind_label(const char *kind)
 	return kind ? kind : "";
 }
 
-/* ---- CSV output ---------------------------------------------------------------------------- */
-
-void offer_csv_field(struct buf *b, const char *s)
-{
-	s = s ? s : "";
-	if (!strpbrk(s, ";\"\r\n")) {
-		buf_puts(b, s);
-		return;
-	}
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '"');
-}
-
-void offer_csv_number(struct buf *b, double v, int decimals)
-{
-	if (isnan(v))
-		return;
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
-	for (char *p = tmp; *p; p++)
-		if (*p == '.')
-			*p = ',';
-	buf_puts(b, tmp);
-}
+/* ---- numbers for display ------------------------------------------------------------------- */
 
 void offer_fr_number(struct buf *b, double v, int decimals)
 {
@@ -179,83 +152,6 @@ int coverage_rate(struct db *db, const char *service_kind, const char *band, con
 
 /* ---- Population import --------------------------------------------------------------------- */
 
-#define CSV_MAXF 8
-
-/* One CSV record from *pos: fields copied into f[] (malloc'ed), count in *nf (extra fields are
- * counted but not kept). *line is the line of the record's start, advanced past it. Returns 1
- * when a record was read, 0 at the end, -1 for an unterminated quote. */
-static int csv_record(const char *data, size_t len, size_t *pos, char sep, char **f, int *nf,
-                      long *line)
-{
-	size_t i = *pos;
-	*nf = 0;
-	if (i >= len)
-		return 0;
-	struct buf cur = {0};
-	int quoted = 0, n = 0;
-	for (;;) {
-		if (i >= len || (!quoted && (data[i] == '\n' || data[i] == '\r'))) {
-			if (n < CSV_MAXF)
-				f[n] = buf_steal(&cur);
-			else
-				buf_free(&cur);
-			n++;
-			if (i < len && data[i] == '\r')
-				i++;
-			if (i < len && data[i] == '\n')
-				i++;
-			(*line)++;
-			break;
-		}
-		char c = data[i];
-		if (quoted) {
-			if (c == '"' && i + 1 < len && data[i + 1] == '"') {
-				buf_putc(&cur, '"');
-				i += 2;
-				continue;
-			}
-			if (c == '"') {
-				quoted = 0;
-				i++;
-				continue;
-			}
-			if (c == '\n')
-				(*line)++;
-			buf_putc(&cur, c);
-			i++;
-			continue;
-		}
-		if (c == '"' && cur.len == 0) {
-			quoted = 1;
-			i++;
-			continue;
-		}
-		if (c == sep) {
-			if (n < CSV_MAXF)
-				f[n] = buf_steal(&cur);
-			else
-				buf_free(&cur);
-			n++;
-			i++;
-			continue;
-		}
-		buf_putc(&cur, c);
-		i++;
-	}
-	*pos = i;
-	*nf = n;
-	if (quoted) {
-		for (int k = 0; k < n && k < CSV_MAXF; k++)
-			free(f[k]);
-		*nf = 0;
-		return -1;
-	}
-	for (int k = 0; k < n && k < CSV_MAXF; k++)
-		if (!f[k])
-			f[k] = xstrdup("");
-	return 1;
-}
-
 /* A number >= 0 with a decimal comma or point; -1 when not one. */
 static int parse_amount(const char *s, double *out)
 {
@@ -293,53 +189,43 @@ int offer_population_import(struct db *db, const char *data, size_t len, int64_t
 		            "UTF-8 »).");
 		return -1;
 	}
-	size_t pos = 0;
-	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-		pos = 3;
-	/* Separator: ';' unless the first line has a ',' and no ';'. */
-	char sep = ';';
-	{
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t l1 = nl ? (size_t)(nl - data - pos) : len - pos;
-		if (!memchr(data + pos, ';', l1) && memchr(data + pos, ',', l1))
-			sep = ',';
-	}
 	struct pop_row *list = NULL;
 	size_t n = 0, cap = 0;
-	long line = 1;
 	int rc = 0, first = 1;
 	struct db_stmt *known = db_prepare(db, "SELECT 1 FROM communes WHERE code = ?");
 	if (!known) {
 		*err = xasprintf("Erreur de la base : %s", db_errmsg(db));
 		return -1;
 	}
+	/* Separator: guessed from the first line (';', else TAB, else ','). */
+	struct csv_in in;
+	csv_in_open(&in, data, len, 0); /* a failure is reported by csv_in_next */
 	for (;;) {
-		char *f[CSV_MAXF];
-		int nf;
-		long at = line;
-		int got = csv_record(data, len, &pos, sep, f, &nf, &line);
+		int got = csv_in_next(&in);
 		if (got == 0)
 			break;
 		if (got < 0) {
-			*err = xasprintf("Ligne %ld : guillemet ouvert jamais refermé.", at);
+			*err = xasprintf("Ligne %d, colonne %d : %s", in.err_line, in.err_column,
+			                 in.error == CSV_IN_QUOTE_OPEN
+			                     ? "guillemet ouvert jamais refermé."
+			                     : csv_in_strerror(&in));
 			rc = -1;
 			break;
 		}
-		int kept = nf < CSV_MAXF ? nf : CSV_MAXF;
+		long at = in.line;
+		int nf = (int)in.n;
 		int blank = 1;
-		for (int k = 0; k < kept; k++)
-			if (!str_blank(f[k]))
+		for (int k = 0; k < nf; k++)
+			if (!str_blank(in.field[k]))
 				blank = 0;
-		if (blank) {
-			for (int k = 0; k < kept; k++)
-				free(f[k]);
+		if (blank)
 			continue;
-		}
-		for (int k = 0; k < kept; k++) {
-			char *t = str_trim_dup(f[k]);
-			free(f[k]);
-			f[k] = t;
-		}
+		/* The first CSV_MAXF fields, trimmed (extra fields are counted, not kept). */
+		enum { CSV_MAXF = 8 };
+		char *f[CSV_MAXF];
+		int kept = nf < CSV_MAXF ? nf : CSV_MAXF;
+		for (int k = 0; k < kept; k++)
+			f[k] = str_trim_dup(in.field[k]);
 		/* Trailing empty fields are tolerated. */
 		while (nf > 3 && nf <= CSV_MAXF && !*f[nf - 1]) {
 			free(f[nf - 1]);
@@ -430,6 +316,7 @@ int offer_population_import(struct db *db, const char *data, size_t len, int64_t
 		if (rc)
 			break;
 	}
+	csv_in_close(&in);
 	db_finalize(known);
 	if (!rc && n == 0) {
 		*err = xstrdup("Le fichier ne contient aucune ligne de population.");
@@ -649,8 +536,8 @@ static struct db_stmt *cov_select(struct req *r, const struct cov_query *q)
 		    "JOIN communes c ON c.code = s.commune WHERE s.kind = ? AND c.epci = e.code), "
 		    "(SELECT COALESCE(SUM(b.population), 0) FROM population_bands b JOIN communes "
 		    "c ON c.code = b.commune WHERE b.band = ? AND c.epci = e.code), 0 "
-		    "FROM epcis e WHERE (? IS NULL OR EXISTS (SELECT 1 FROM communes c WHERE "
-		    "c.epci = e.code AND c.departement = ?)) AND (? IS NULL OR e.code = ?) "
+		    "FROM epcis e WHERE (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM communes c WHERE "
+		    "c.epci = e.code AND c.departement = ?)) AND (CAST(? AS TEXT) IS NULL OR e.code = ?) "
 		    "ORDER BY e.name";
 	else if (!strcmp(q->scale, "departement"))
 		sql =
@@ -658,15 +545,15 @@ static struct db_stmt *cov_select(struct req *r, const struct cov_query *q)
 		    "JOIN communes c ON c.code = s.commune WHERE s.kind = ? AND c.departement = "
 		    "d.code), (SELECT COALESCE(SUM(b.population), 0) FROM population_bands b JOIN "
 		    "communes c ON c.code = b.commune WHERE b.band = ? AND c.departement = "
-		    "d.code), 0 FROM departements d WHERE (? IS NULL OR d.code = ?) AND "
-		    "(? IS NULL OR ? IS NOT NULL) ORDER BY d.code";
+		    "d.code), 0 FROM departements d WHERE (CAST(? AS TEXT) IS NULL OR d.code = ?) AND "
+		    "(CAST(? AS TEXT) IS NULL OR CAST(? AS TEXT) IS NOT NULL) ORDER BY d.code";
 	else
 		sql =
 		    "SELECT c.code, c.name, (SELECT COALESCE(SUM(s.capacity), 0) FROM services s "
 		    "WHERE s.kind = ? AND s.commune = c.code), (SELECT COALESCE(SUM(b.population), "
 		    "0) FROM population_bands b WHERE b.band = ? AND b.commune = c.code), "
-		    "c.coordinates_placed FROM communes c WHERE (? IS NULL OR c.departement = ?) "
-		    "AND (? IS NULL OR c.epci = ?) AND (? = 0 OR EXISTS (SELECT 1 FROM "
+		    "c.coordinates_placed FROM communes c WHERE (CAST(? AS TEXT) IS NULL OR c.departement = ?) "
+		    "AND (CAST(? AS TEXT) IS NULL OR c.epci = ?) AND (? = 0 OR EXISTS (SELECT 1 FROM "
 		    "plan_territory t WHERE t.plan_id = ? AND ((t.scope = 'commune' AND t.code = "
 		    "c.code) OR (t.scope = 'epci' AND t.code = c.epci) OR (t.scope = "
 		    "'departement' AND t.code = c.departement)))) ORDER BY c.search_name, c.code";
@@ -704,24 +591,23 @@ static void coverage_csv(struct req *r, const struct cov_query *q)
 		return;
 	}
 	buf_reset(&r->out);
-	buf_puts(&r->out, "\xEF\xBB\xBF"
-	                  "code;nom;places;population_tranche;taux_pour_100;sous_seuil;"
-	                  "position_estimee\r\n");
+	static const char *const head[] = {
+	    "code",          "nom",        "places",          "population_tranche",
+	    "taux_pour_100", "sous_seuil", "position_estimee"};
+	struct csv_out w;
+	csv_out_begin(&w, &r->out);
+	csv_out_header(&w, head, sizeof head / sizeof *head);
 	while (db_step(st) == DB_ROW) {
 		double places = db_col_double(st, 2), pop = db_col_double(st, 3);
 		double rate = rate_of(places, pop);
-		offer_csv_field(&r->out, db_col_text(st, 0));
-		buf_putc(&r->out, ';');
-		offer_csv_field(&r->out, db_col_text(st, 1));
-		buf_putc(&r->out, ';');
-		offer_csv_number(&r->out, places, 0);
-		buf_putc(&r->out, ';');
-		offer_csv_number(&r->out, pop, 0);
-		buf_putc(&r->out, ';');
-		offer_csv_number(&r->out, rate, 2);
-		buf_printf(&r->out, ";%s;%s\r\n",
-		           !isnan(rate) && rate < q->threshold ? "oui" : "non",
-		           db_col_int64(st, 4) ? "oui" : "non");
+		csv_out_value(&w, db_col_text(st, 0));
+		csv_out_text(&w, db_col_text(st, 1));
+		csv_out_number(&w, places, 0);
+		csv_out_number(&w, pop, 0);
+		csv_out_number(&w, rate, 2);
+		csv_out_value(&w, !isnan(rate) && rate < q->threshold ? "oui" : "non");
+		csv_out_value(&w, db_col_int64(st, 4) ? "oui" : "non");
+		csv_out_row_end(&w);
 	}
 	db_finalize(st);
 	resp_header(r, "Content-Disposition", "attachment; filename=\"couverture.csv\"");
@@ -934,7 +820,7 @@ static void services_page(struct req *r)
 	    "SELECT s.id, s.kind, s.name, s.commune, c.name, s.capacity, s.hours, "
 	    "s.atypical_hours, s.age_min, s.age_max, s.source, a.id, a.name FROM services s "
 	    "JOIN communes c ON c.code = s.commune LEFT JOIN actors a ON a.id = s.actor_id "
-	    "WHERE (? IS NULL OR s.kind = ?) AND (? IS NULL OR s.commune = ? OR c.search_name "
+	    "WHERE (CAST(? AS TEXT) IS NULL OR s.kind = ?) AND (CAST(? AS TEXT) IS NULL OR s.commune = ? OR c.search_name "
 	    "LIKE ? ESCAPE '\\') ORDER BY c.search_name, s.kind, s.name",
 	    "sssss", kind, kind, comm, comm, pattern);
 	free(key);

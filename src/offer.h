@@ -62,10 +62,6 @@ struct req;
 void offer_select_service(struct req *r, const char *current);
 void offer_select_band(struct req *r, const char *current);
 
-/* CSV output with French conventions: a field (quoted when needed), a number with a decimal
- * comma (`decimals` digits; empty for NaN). */
-void offer_csv_field(struct buf *b, const char *s);
-void offer_csv_number(struct buf *b, double v, int decimals);
 /* A number for display with a decimal comma and a narrow no-break space between thousands. */
 void offer_fr_number(struct buf *b, double v, int decimals);
 

@@ -1207,7 +1207,7 @@ static struct tag *tags_load(struct db *db, int64_t plan, size_t *n)
 	              "SELECT id, kind, slug, label, plan_id FROM tags "
 	              "WHERE plan_id IS NULL OR plan_id = ? "
 	              "ORDER BY CASE kind WHEN 'thematique' THEN 0 WHEN 'fil' THEN 1 "
-	              "ELSE 2 END, plan_id, id",
+	              "ELSE 2 END, plan_id NULLS FIRST, id",
 	              "I", plan);
 	struct tag *t = NULL;
 	size_t cap = 0;

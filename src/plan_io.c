@@ -72,14 +72,15 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "csv_fr.h"
 #include "db.h"
 #include "fiches.h"
 #include "layout.h"
 #include "plans.h"
 #include "text.h"
 #include "util.h"
+#include "xlsx_out.h"
 
-#include <csv.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -1106,9 +1107,7 @@ struct csv_ctx {
 	struct plan_io_errors *errs;
 	char **cells;
 	size_t ncells, capcells;
-	int line;     /* physical line being fed */
 	int row_line; /* line where the current row started */
-	int row_open;
 	int have_header;
 	int header_line;
 	int col[NFIELDS]; /* cell index of each field, -1 when absent */
@@ -1129,7 +1128,11 @@ static void csv_cell(void *s, size_t len, void *data)
 		c->capcells = c->capcells ? c->capcells * 2 : 32;
 		c->cells = xrealloc(c->cells, c->capcells * sizeof *c->cells);
 	}
-	c->cells[c->ncells++] = xstrndup(s ? (const char *)s : "", len);
+	char *v = xstrndup(s ? (const char *)s : "", len);
+	const char *bare = csv_fr_unguard(v); /* the formula guard of csv_out_text, if any */
+	if (bare != v)
+		memmove(v, bare, strlen(bare) + 1);
+	c->cells[c->ncells++] = v;
 }
 
 static const char *cell(struct csv_ctx *c, int f)
@@ -1371,7 +1374,6 @@ static void csv_row(int term, void *data)
 {
 	(void)term;
 	struct csv_ctx *c = data;
-	c->row_open = 0;
 	if (c->fatal || errs_full(c->errs)) {
 		c->fatal = 1;
 		goto out;
@@ -1413,79 +1415,39 @@ out:
 	c->ncells = 0;
 }
 
-/* ';' unless the first non-empty line has none: then a tab, else ','. */
-static unsigned char csv_guess_delim(const char *text, size_t len)
-{
-	const char *p = text, *end = text + len;
-	while (p < end && (*p == '\n' || *p == '\r'))
-		p++;
-	const char *eol = memchr(p, '\n', (size_t)(end - p));
-	size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
-	if (memchr(p, ';', n))
-		return ';';
-	if (memchr(p, '\t', n))
-		return '\t';
-	if (memchr(p, ',', n))
-		return ',';
-	return ';';
-}
-
-static int csv_space(unsigned char c)
-{
-	return c == ' ';
-}
-
 int plan_io_parse_csv(const char *text, size_t len, struct plan_doc *doc,
                       struct plan_io_errors *errs)
 {
 	doc->format = "CSV";
 	struct csv_ctx c = {.doc = doc, .errs = errs, .last_depth = -1};
-	struct csv_parser p;
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-		plan_io_error_add(errs, 0, 0, "Lecture du CSV impossible (mémoire).");
-		return -1;
+	/* The separator is guessed by csv_in: ';' unless the first non-empty line has none, then
+	 * a tab, else ','. */
+	struct csv_in in;
+	csv_in_open(&in, text, len, 0); /* a failure is reported by csv_in_next */
+	int rc = 0;
+	while (!c.fatal && (rc = csv_in_next(&in)) > 0) {
+		for (size_t i = 0; i < in.n; i++)
+			csv_cell(in.field[i], strlen(in.field[i]), &c);
+		c.row_line = in.line;
+		csv_row(0, &c);
 	}
-	unsigned char delim = csv_guess_delim(text, len);
-	csv_set_delim(&p, delim);
-	if (delim == '\t')
-		csv_set_space_func(&p, csv_space);
-	const char *s = text, *end = text + len;
-	while (s < end && !c.fatal) {
-		const char *eol = memchr(s, '\n', (size_t)(end - s));
-		size_t n = eol ? (size_t)(eol - s) + 1 : (size_t)(end - s);
-		c.line++;
-		if (!c.row_open) {
-			int blank = 1;
-			for (size_t i = 0; i < n && blank; i++)
-				blank = s[i] == '\r' || s[i] == '\n';
-			if (!blank) {
-				c.row_open = 1;
-				c.row_line = c.line;
-			}
-		}
-		size_t done = csv_parse(&p, s, n, csv_cell, csv_row, &c);
-		if (done != n) {
-			int col = 1;
-			for (size_t i = 0; i < done; i++)
-				if (((unsigned char)s[i] & 0xC0) != 0x80)
-					col++;
+	if (!c.fatal && rc < 0) {
+		if (in.error == CSV_IN_QUOTE_OPEN)
 			plan_io_error_add(
-			    errs, c.line, col,
+			    errs, in.err_line, 0,
+			    "guillemet ouvert sur cette ligne et jamais refermé avant la fin du "
+			    "fichier.");
+		else if (in.error == CSV_IN_MEMORY)
+			plan_io_error_add(errs, 0, 0, "Lecture du CSV impossible (mémoire).");
+		else
+			plan_io_error_add(
+			    errs, in.err_line, in.err_column,
 			    "guillemet mal placé : un champ entre guillemets doit être "
 			    "suivi de « %c » ou de la fin de ligne, et un guillemet dans un "
 			    "texte s'écrit \"\".",
-			    delim == '\t' ? ' ' : delim);
-			c.fatal = 1;
-			break;
-		}
-		s += n;
+			    in.delim == '\t' ? ' ' : in.delim);
 	}
-	if (!c.fatal && csv_fini(&p, csv_cell, csv_row, &c) != 0)
-		plan_io_error_add(
-		    errs, c.row_line, 0,
-		    "guillemet ouvert sur cette ligne et jamais refermé avant la fin du "
-		    "fichier.");
-	csv_free(&p);
+	csv_in_close(&in);
 	for (size_t i = 0; i < c.ncells; i++)
 		free(c.cells[i]);
 	free(c.cells);
@@ -2415,7 +2377,7 @@ static int load_plan_rows(struct load_ctx *c, int64_t *plan_id)
 	                       db_queryf(c->db,
 	                                 "SELECT id, slug, label FROM tags "
 	                                 "WHERE plan_id IS NULL OR plan_id = ? "
-	                                 "ORDER BY plan_id DESC, id",
+	                                 "ORDER BY plan_id DESC NULLS LAST, id",
 	                                 "I", *plan_id),
 	                       &c->ntags);
 	c->impacts = tagrefs_load(c->db,
@@ -3054,7 +3016,7 @@ int plan_io_doc_from_db(struct db *db, int64_t plan_id, struct plan_doc *d)
 	attach_lists(db, d, ix,
 	             "SELECT nt.node_id, g.slug FROM node_tags nt JOIN tags g ON g.id = nt.tag_id "
 	             "JOIN nodes n ON n.id = nt.node_id WHERE n.plan_id = ? "
-	             "ORDER BY nt.node_id, g.plan_id, g.id",
+	             "ORDER BY nt.node_id, g.plan_id NULLS FIRST, g.id",
 	             plan_id, 0);
 	attach_lists(db, d, ix,
 	             "SELECT p.node_id, COALESCE(a.name, u.name) FROM fiche_pilots p "
@@ -3089,26 +3051,6 @@ int plan_io_doc_from_db(struct db *db, int64_t plan_id, struct plan_doc *d)
 }
 
 /* --- exports ------------------------------------------------------------------------------- */
-
-/* One CSV cell: quoted when it holds the separator, a quote, a line break or edge spaces. */
-static void csv_put(struct buf *b, const char *s, int last)
-{
-	s = s ? s : "";
-	size_t n = strlen(s);
-	int quote = strpbrk(s, ";\"\r\n") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
-	if (quote) {
-		buf_putc(b, '"');
-		for (; *s; s++) {
-			if (*s == '"')
-				buf_putc(b, '"');
-			buf_putc(b, *s);
-		}
-		buf_putc(b, '"');
-	} else {
-		buf_puts(b, s);
-	}
-	buf_puts(b, last ? "\r\n" : ";");
-}
 
 static char *list_join(const struct plan_io_list *l, const char *sep)
 {
@@ -3207,26 +3149,30 @@ static void meta_rows_free(struct meta_row *m, size_t n)
 
 static void export_csv(const struct plan_doc *d, struct buf *out)
 {
-	buf_puts(out, "\xEF\xBB\xBF");
+	struct csv_out w;
+	csv_out_begin(&w, out);
 	struct meta_row *m;
 	size_t nm = meta_rows(d, &m);
 	for (size_t i = 0; i < nm; i++) {
 		if (!*m[i].value && strcmp(m[i].key, "titre") != 0)
 			continue;
-		csv_put(out, "#plan", 0);
-		csv_put(out, m[i].key, 0);
-		csv_put(out, m[i].value, !m[i].value2);
+		csv_out_value(&w, "#plan");
+		csv_out_value(&w, m[i].key);
+		csv_out_text(&w, m[i].value);
 		if (m[i].value2)
-			csv_put(out, m[i].value2, 1);
+			csv_out_text(&w, m[i].value2);
+		csv_out_row_end(&w);
 	}
 	meta_rows_free(m, nm);
 	for (int f = 0; f < NFIELDS; f++)
-		csv_put(out, fields[f].name, f == NFIELDS - 1);
+		csv_out_value(&w, fields[f].name);
+	csv_out_row_end(&w);
 	for (size_t i = 0; i < d->nnodes; i++) {
 		char *cells[NFIELDS];
 		node_cells(&d->nodes[i], cells);
 		for (int f = 0; f < NFIELDS; f++)
-			csv_put(out, cells[f], f == NFIELDS - 1);
+			csv_out_text(&w, cells[f]);
+		csv_out_row_end(&w);
 		cells_free(cells);
 	}
 }
@@ -3234,23 +3180,10 @@ static void export_csv(const struct plan_doc *d, struct buf *out)
 /* Write an XLSX workbook to a temporary file, then append its bytes to out. */
 static int export_xlsx(const struct plan_doc *d, struct buf *out, char **err)
 {
-	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/maillage-xlsx-XXXXXX", base);
-	if (!mkdtemp(dir)) {
-		*err = xasprintf("dossier temporaire impossible : %s", strerror(errno));
+	struct xlsx_out x;
+	if (xlsx_out_open(&x, "plan.xlsx", d->title, err))
 		return -1;
-	}
-	char *path = xasprintf("%s/plan.xlsx", dir);
-	lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .tmpdir = dir};
-	lxw_workbook *wb = workbook_new_opt(path, &opts);
-	int rc = -1;
-	if (!wb) {
-		*err = xstrdup("création du classeur impossible");
-		goto out;
-	}
-	lxw_doc_properties props = {.title = d->title, .author = "maillage"};
-	workbook_set_properties(wb, &props);
+	lxw_workbook *wb = x.wb;
 	lxw_format *bold = workbook_add_format(wb);
 	format_set_bold(bold);
 	lxw_format *wrap = workbook_add_format(wb);
@@ -3314,25 +3247,7 @@ static int export_xlsx(const struct plan_doc *d, struct buf *out, char **err)
 	}
 	if (d->nnodes)
 		worksheet_autofilter(ws, 0, 0, (lxw_row_t)d->nnodes, NFIELDS - 1);
-	lxw_error e = workbook_close(wb);
-	if (e != LXW_NO_ERROR) {
-		*err = xasprintf("écriture du classeur impossible : %s", lxw_strerror(e));
-		goto out;
-	}
-	size_t len;
-	char *bytes = file_read_all(path, &len);
-	if (!bytes) {
-		*err = xstrdup("lecture du classeur impossible");
-		goto out;
-	}
-	buf_append(out, bytes, len);
-	free(bytes);
-	rc = 0;
-out:
-	unlink(path);
-	rmdir(dir);
-	free(path);
-	return rc;
+	return xlsx_out_close(&x, out, err);
 }
 
 /* Add the import-relevant fields to each node of a plan_to_json tree. */

@@ -234,7 +234,7 @@ static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 	t->roots = xcalloc(t->n + 1, sizeof *t->roots);
 	st = db_queryf(db,
 	               "SELECT id, parent_id FROM nodes WHERE plan_id = ? AND archived = 0 "
-	               "ORDER BY parent_id, position, id",
+	               "ORDER BY parent_id NULLS FIRST, position, id",
 	               "I", plan_id);
 	if (!st)
 		return -1;
@@ -463,12 +463,13 @@ static int renumber_level(struct db *db, int64_t plan_id, int64_t parent, const 
 	db_finalize(st);
 	int rc = DB_OK;
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
-		char number[256];
-		snprintf(number, sizeof number, "%s%s%zu", prefix, *prefix ? "." : "", i + 1);
+		/* as long as the tree is deep: the prefix is the parent's whole number */
+		char *number = xasprintf("%s%s%zu", prefix, *prefix ? "." : "", i + 1);
 		rc = db_execf(db, "UPDATE nodes SET number = ?, position = ?, depth = ? WHERE id = ?",
 			      "siiI", number, (int)(i + 1), depth, ids[i]);
 		if (rc == DB_OK)
 			rc = renumber_level(db, plan_id, ids[i], number, depth + 1);
+		free(number);
 	}
 	free(ids);
 	return rc;
@@ -595,6 +596,14 @@ static void plan_page(struct req *r)
 	if (role >= ROLE_READER)
 		html_printf(&r->out,
 		            "<li><a href=\"/plans/%lld/instances\">Instances et réunions</a></li>",
+		            (long long)id);
+	if (role >= ROLE_READER)
+		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/spiral\">Participation SPIRAL</a></li>",
+		            (long long)id);
+	if (role >= ROLE_READER)
+		html_printf(&r->out,
+		            "<li><a href=\"/plans/%lld/campagnes\">Grilles d'évaluation</a></li>",
 		            (long long)id);
 	if (role >= ROLE_READER)
 		html_printf(&r->out,

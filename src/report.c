@@ -1052,9 +1052,9 @@ static int letter_load(struct db *db, int64_t plan_id, const char *from, const c
 	svg_iso_from_days(upper, svg_days_from_iso(to) + 1);
 	/* New: fiches created in the period, and proposals the COPIL retained in it. */
 	struct db_stmt *st = db_queryf(db,
-	                               "SELECT entity_id FROM audit_log WHERE entity = 'fiche' AND "
-	                               "action = 'create' AND at >= ? AND at < ?",
-	                               "ss", from, upper);
+	                               "SELECT entity_id FROM audit_log WHERE plan_id = ? AND "
+	                               "entity = 'fiche' AND action = 'create' AND at >= ? AND at < ?",
+	                               "Iss", plan_id, from, upper);
 	while (st && db_step(st) == DB_ROW) {
 		int64_t id;
 		size_t i;
@@ -1087,9 +1087,9 @@ static int letter_load(struct db *db, int64_t plan_id, const char *from, const c
 	}
 	db_finalize(st);
 	st = db_queryf(db,
-	               "SELECT entity_id, before_json, after_json FROM audit_log WHERE entity = "
-	               "'fiche' AND action = 'update' AND at >= ? AND at < ?",
-	               "ss", from, upper);
+	               "SELECT entity_id, before_json, after_json FROM audit_log WHERE plan_id = ? "
+	               "AND entity = 'fiche' AND action = 'update' AND at >= ? AND at < ?",
+	               "Iss", plan_id, from, upper);
 	while (st && db_step(st) == DB_ROW) {
 		int64_t id;
 		size_t i;

@@ -31,11 +31,15 @@ extern const struct route datainclusion_routes[];
 extern const struct route map_routes[];
 extern const struct route synthesis_routes[];
 extern const struct route governance_routes[];
+extern const struct route notifications_routes[];
+extern const struct route spiral_routes[];
+extern const struct route rollup_routes[];
+extern const struct route grids_routes[];
 
 const struct route *const route_tables[] = {
 	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, indicator_routes, fiche_routes,
 	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes, contact_routes, network_routes,
-	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, need_routes, offer_routes, access_routes, map_routes, synthesis_routes, datainclusion_routes, governance_routes, NULL,
+	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, need_routes, offer_routes, access_routes, map_routes, synthesis_routes, datainclusion_routes, governance_routes, notifications_routes, spiral_routes, rollup_routes, grids_routes, NULL,
 };
 
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,

@@ -251,7 +251,12 @@ void svg_iso_from_days(char out[16], double days)
 	long y;
 	unsigned m, d;
 	civil_from_days((long)floor(days + 0.5), &y, &m, &d);
-	snprintf(out, 16, "%04ld-%02u-%02u", y, m, d);
+	/* ISO dates have four-digit years: a day count beyond them is clamped, never truncated */
+	if (y < 0)
+		y = 0;
+	else if (y > 9999)
+		y = 9999;
+	snprintf(out, 16, "%04ld-%02u-%02u", y, m % 13, d % 32);
 }
 
 void svg_date_fr(char out[48], double days)

@@ -41,16 +41,17 @@ expect 2 "missing --db" -- env -u MAILLAGE_DB "$BIN" init
 contains "$T/err" "MAILLAGE_DB" "missing db message"
 expect 2 "flag without value" -- "$BIN" init --db
 expect 2 "extra argument" -- "$BIN" init --db "$T/x.db" extra
-expect 1 "postgresql not yet" -- "$BIN" init --db postgresql://u@127.0.0.1/x
-contains "$T/err" "pas encore pris en charge" "postgresql message"
-expect 1 "postgresql via env" -- env MAILLAGE_DB=postgresql://u@127.0.0.1/x "$BIN" user list
-contains "$T/err" "pas encore pris en charge" "postgresql via env message"
+expect 1 "postgresql unreachable" -- "$BIN" init --db postgresql://u:motdepasse-secret@127.0.0.1:1/x
+contains "$T/err" "impossible de se connecter à PostgreSQL" "postgresql message"
+if grep -q "motdepasse-secret" "$T/err"; then ko "postgresql message shows the password"; else ok; fi
+expect 1 "postgresql via env" -- env MAILLAGE_DB=postgres://u@127.0.0.1:1/x "$BIN" user list
+contains "$T/err" "impossible de se connecter à PostgreSQL" "postgresql via env message"
 
 # --- init, demo
 expect 0 "init" -- "$BIN" init --db "$T/empty.db"
 contains "$T/out" "schéma version" "init output"
 expect 0 "demo" -- "$BIN" demo --db "$T/demo.db"
-contains "$T/out" "3 plans" "demo output"
+contains "$T/out" "4 plans" "demo output"
 contains "$T/out" "admin@demo.maillage.fr" "demo prints the admin login"
 before=$(cksum <"$T/demo.db")
 expect 1 "demo refuses to overwrite" -- "$BIN" demo --db "$T/demo.db"
@@ -133,6 +134,11 @@ for _ in $(seq 1 50); do grep -qF "POST /connexion 303" "$T/serve.log" && break;
 contains "$T/serve.log" "POST /connexion 303" "request log line"
 grep -q "marie" "$T/serve.log" && ko "personal data in the log" || ok
 grep -q "mot-de-passe" "$T/serve.log" && ko "password in the log" || ok
+# Secrets in paths (calendar feeds, invitations) are logged as their route pattern.
+curl -s -o /dev/null "$U/calendrier/secret-jeton-0123456789.ics"
+for _ in $(seq 1 50); do grep -qF "GET /calendrier/{token}" "$T/serve.log" && break; sleep 0.1; done
+contains "$T/serve.log" "GET /calendrier/{token}" "calendar feed logged by pattern"
+grep -q "secret-jeton" "$T/serve.log" && ko "calendar token in the log" || ok
 expect 1 "serve on a busy port" -- "$BIN" serve --db "$T/demo.db" --listen "127.0.0.1:$port"
 contains "$T/err" "impossible d'écouter" "busy port message"
 expect 1 "serve bad listen" -- "$BIN" serve --db "$T/demo.db" --listen "nulle-part"
@@ -206,6 +212,114 @@ contains "$T/err" "type de service inconnu" "access: unknown service message"
 expect 1 "access unknown band" -- "$BIN" access --service EAJE --band 0-4 --max-minutes 20 --db "$T/demo.db"
 contains "$T/err" "tranche d'âge inconnue" "access: unknown band message"
 expect 1 "access unreadable matrix" -- "$BIN" access --service EAJE --band 0-2 --max-minutes 20 --od "$T/none.csv" --db "$T/demo.db"
+
+# --- national scale: gen, db copy, backup, restore, rollup (src/gen.c, dbcopy.c, rollup.c)
+expect 0 "gen small" -- "$BIN" gen --scale small --seed 3 --db "$T/gen.db"
+contains "$T/out" "measurements" "gen: rows per table"
+contains "$T/out" "lignes par minute" "gen: speed"
+expect 1 "gen into a non-empty base" -- "$BIN" gen --scale small --db "$T/gen.db"
+contains "$T/err" "n'est pas vide" "gen: non-empty refused"
+expect 2 "gen bad scale" -- "$BIN" gen --scale mondial --db "$T/gen2.db"
+contains "$T/err" "échelle inconnue" "gen: bad scale message"
+expect 2 "gen bad seed" -- "$BIN" gen --scale small --seed -4 --db "$T/gen2.db"
+expect 1 "gen national without geography" -- "$BIN" gen --scale national --db "$T/gen3.db"
+contains "$T/err" "--geo" "gen national: --geo named"
+expect 0 "rollup" -- "$BIN" rollup --db "$T/gen.db"
+contains "$T/out" "total" "rollup: total line"
+contains "$T/out" "3 plans" "rollup: every plan"
+expect 0 "rollup json" -- "$BIN" rollup --format json --db "$T/gen.db"
+contains "$T/out" '"bien_engagee"' "rollup json levels"
+expect 2 "rollup bad format" -- "$BIN" rollup --format xml --db "$T/gen.db"
+expect 0 "db copy" -- "$BIN" db copy --from "$T/demo.db" --to "$T/copy.db"
+contains "$T/out" "toutes identiques" "db copy verified"
+contains "$T/out" "measurements" "db copy: per-table table"
+for t in plans nodes fiches measurements actors communes audit_log; do
+	[ "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) FROM $t")" = "$(sqlite3 "$T/copy.db" "SELECT COUNT(*) FROM $t")" ] && ok || ko "db copy: $t count"
+done
+expect 1 "db copy into a non-empty base" -- "$BIN" db copy --from "$T/demo.db" --to "$T/copy.db"
+contains "$T/err" "n'est pas vide" "db copy: non-empty refused"
+expect 1 "db copy from a missing base" -- "$BIN" db copy --from "$T/none.db" --to "$T/copy2.db"
+[ ! -e "$T/none.db" ] && ok || ko "db copy created its missing source"
+expect 2 "db copy onto itself" -- "$BIN" db copy --from "$T/demo.db" --to "$T/demo.db"
+expect 0 "backup" -- "$BIN" backup --db "$T/demo.db" -o "$T/demo.backup"
+[ "$(head -c 15 "$T/demo.backup")" = "SQLite format 3" ] && ok || ko "backup is not a SQLite file"
+expect 1 "backup over an existing file" -- "$BIN" backup --db "$T/demo.db" -o "$T/demo.backup"
+contains "$T/err" "existe déjà" "backup: existing file refused"
+expect 0 "restore" -- "$BIN" restore "$T/demo.backup" --db "$T/restored.db"
+contains "$T/out" "toutes identiques" "restore verified"
+[ "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) FROM nodes")" = "$(sqlite3 "$T/restored.db" "SELECT COUNT(*) FROM nodes")" ] && ok || ko "restore: nodes count"
+expect 1 "restore over data" -- "$BIN" restore "$T/demo.backup" --db "$T/restored.db"
+contains "$T/err" "--force" "restore: --force named"
+expect 0 "restore --force" -- "$BIN" restore "$T/demo.backup" --force --db "$T/restored.db"
+printf 'pas une sauvegarde\n' >"$T/fake.backup"
+expect 1 "restore a foreign file" -- "$BIN" restore "$T/fake.backup" --db "$T/r2.db"
+contains "$T/err" "n'est pas une sauvegarde" "restore: foreign file message"
+head -c 20000 "$T/demo.backup" >"$T/cut.backup"
+expect 1 "restore a truncated file" -- "$BIN" restore "$T/cut.backup" --db "$T/r3.db"
+expect 1 "restore a missing file" -- "$BIN" restore "$T/absent.backup" --db "$T/r4.db"
+[ "$(sqlite3 "$T/r3.db" "SELECT COUNT(*) FROM plans")" = 0 ] && ok || ko "a refused restore stored something"
+
+# --- governance: meetings as iCalendar (src/governance.c), parsed by python3-icalendar
+expect 0 "export meetings" -- "$BIN" export meetings --format ics -o "$T/meetings.ics" --db "$T/demo.db"
+contains "$T/meetings.ics" "BEGIN:VCALENDAR" "export meetings: a calendar"
+contains "$T/meetings.ics" "Comité de pilotage de la CTG — réunion" "export meetings: the demo COPIL"
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import icalendar' 2>/dev/null; then
+	n=$(/usr/bin/python3 -c 'import sys, icalendar; print(len(list(icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read()).walk("VEVENT"))))' "$T/meetings.ics")
+	[ "$n" = "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) FROM meetings")" ] && ok || ko "export meetings: $n events parsed"
+else
+	ko "python3-icalendar is needed (scripts/bootstrap.sh)"
+fi
+inst=$(sqlite3 "$T/demo.db" "SELECT id FROM instances WHERE kind = 'copil' ORDER BY id LIMIT 1")
+expect 0 "export meetings --instance" -- "$BIN" export meetings --instance "$inst" --db "$T/demo.db"
+[ "$(grep -c '^BEGIN:VEVENT' "$T/out")" = "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) FROM meetings WHERE instance_id = $inst")" ] && ok || ko "export meetings --instance: one instance"
+expect 2 "export meetings bad format" -- "$BIN" export meetings --format pdf --db "$T/demo.db"
+contains "$T/err" "--format attend ics" "export meetings: bad format message"
+expect 2 "export meetings bad instance" -- "$BIN" export meetings --instance "1 OR 1=1" --db "$T/demo.db"
+expect 1 "export meetings unknown instance" -- "$BIN" export meetings --instance 999999 --db "$T/demo.db"
+contains "$T/err" "n'existe pas" "export meetings: unknown instance message"
+
+# --- evaluation grids (src/grids.c): frameworks, campaigns, assessments
+expect 0 "export grids json" -- "$BIN" export grids --format json -o "$T/grids.json" --db "$T/demo.db"
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+m = [f for f in d["frameworks"] if f["code"] == "mailleur"][0]
+assert len(m["items"]) == 3 and all(len(a["children"]) == 4 for a in m["items"]) and m["criteria"] == 32
+c = [c for c in d["campaigns"] if c["title"] == "Fonction mailleur"][0]
+assert len(c["structures"]) == 4 and len(c["assessments"]) == 8 and len(c["testimonies"]) == 39' "$T/grids.json" && ok || ko "export grids json: the mailleur grid and its campaign"
+fi
+expect 0 "export grids csv" -- "$BIN" export grids --format csv --db "$T/demo.db"
+[ "$(head -c 3 "$T/out" | od -An -tx1 | tr -d ' ')" = "efbbbf" ] && ok || ko "export grids csv: BOM"
+contains "$T/out" "Les Ors;Pairs;" "export grids csv: a peer assessment"
+[ "$(grep -c "$(printf '\r')\$" "$T/out")" = "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) + 1 FROM grid_scores")" ] && ok || ko "export grids csv: one CRLF row per score"
+expect 0 "export grids xlsx" -- "$BIN" export grids -o "$T/grids.xlsx" --db "$T/demo.db"
+[ "$(head -c 2 "$T/grids.xlsx")" = "PK" ] && ok || ko "export grids xlsx: a zip"
+expect 2 "export grids bad format" -- "$BIN" export grids --format ods --db "$T/demo.db"
+contains "$T/err" "json, csv ou xlsx" "export grids: bad format message"
+expect 2 "export grids bad plan" -- "$BIN" export grids --format json --plan "1 OR 1=1" --db "$T/demo.db"
+expect 1 "export grids unknown plan" -- "$BIN" export grids --format json --plan 999999 --db "$T/demo.db"
+
+# --- SPIRAL participation (src/spiral.c): the workshops and criteria of the Ardèche schéma
+sp=$(sqlite3 "$T/demo.db" "SELECT id FROM plans WHERE title = 'Schéma des solidarités 2020-2024'")
+expect 0 "export spiral csv" -- "$BIN" export spiral "$sp" --db "$T/demo.db"
+[ "$(head -c 3 "$T/out" | od -An -tx1 | tr -d ' ')" = "efbbbf" ] && ok || ko "export spiral csv: BOM"
+contains "$T/out" "Jeunes mamans du foyer de l'enfance;Groupe homogène (groupe de pairs);" "export spiral csv: a peer group"
+[ "$(grep -c "$(printf '\r')\$" "$T/out")" = "$(sqlite3 "$T/demo.db" "SELECT COUNT(*) + 1 FROM spiral_criteria c JOIN spiral_workshops w ON w.id = c.workshop_id WHERE w.plan_id = $sp")" ] && ok || ko "export spiral csv: one CRLF row per criterion"
+expect 0 "export spiral xlsx" -- "$BIN" export spiral "$sp" -o "$T/spiral.xlsx" --db "$T/demo.db"
+[ "$(head -c 2 "$T/spiral.xlsx")" = "PK" ] && ok || ko "export spiral xlsx: a zip"
+expect 0 "export spiral json" -- "$BIN" export spiral "$sp" --format json -o "$T/spiral.json" --db "$T/demo.db"
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+top = [t["text"] for t in d["aggregation"]["bien_etre"]["top_criteria"][:5]]
+assert top[0] == "Le temps pour soi et avec ses proches" and top[1] == "Le cadre de vie", top
+assert "culture" in top[2] and "panouir" in top[3] and top[4] == "Le libre choix", top
+assert len(d["workshops"]) == 12' "$T/spiral.json" && ok || ko "export spiral json: the seed's top criteria"
+fi
+expect 2 "export spiral bad format" -- "$BIN" export spiral "$sp" --format ods --db "$T/demo.db"
+contains "$T/err" "csv, xlsx ou json" "export spiral: bad format message"
+expect 2 "export spiral bad plan" -- "$BIN" export spiral "1 OR 1=1" --db "$T/demo.db"
+expect 1 "export spiral unknown plan" -- "$BIN" export spiral 999999 --db "$T/demo.db"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -3,6 +3,7 @@
 
 #include "db.h"
 #include "demo.h"
+#include "embed.h"
 #include "http.h"
 #include "util.h"
 
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -42,6 +44,181 @@ void th_rmdir(const char *dir)
 	free(cmd);
 }
 
+/* --- PostgreSQL ----------------------------------------------------------------------------- */
+
+/*
+ * MAILLAGE_TEST_PG names a PostgreSQL server for the tests: a postgresql:// URL of a database
+ * the tests may connect to as a role that creates databases, or a file holding such a URL
+ * (scripts/test-pg.sh writes one). Each th_start then gets a fresh database, copied from a
+ * template (migrated, with or without the demo) built once per server and build.
+ */
+char *th_pg_base_url(void)
+{
+	const char *v = getenv("MAILLAGE_TEST_PG");
+	if (!v || !*v)
+		return NULL;
+	if (db_is_pg_url(v))
+		return xstrdup(v);
+	FILE *f = fopen(v, "r");
+	if (!f)
+		die("MAILLAGE_TEST_PG: cannot read", v);
+	char line[1024] = "";
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!db_is_pg_url(line))
+		die("MAILLAGE_TEST_PG: no postgresql:// URL in", v);
+	return xstrdup(line);
+}
+
+/* The URL of another database on the same server (malloc'ed). */
+char *th_pg_url_with_db(const char *base, const char *name)
+{
+	const char *q = strchr(base, '?');
+	size_t end = q ? (size_t)(q - base) : strlen(base);
+	const char *hostpart = strstr(base, "://") + 3;
+	const char *slash = memchr(hostpart, '/', (size_t)(base + end - hostpart));
+	size_t keep = slash ? (size_t)(slash - base) : end;
+	return xasprintf("%.*s/%s%s", (int)keep, base, name, q ? q : "");
+}
+
+static struct db *pg_admin(const char *base)
+{
+	char *err = NULL;
+	struct db *db = db_open(base, &err);
+	if (!db)
+		die("PostgreSQL", err);
+	return db;
+}
+
+static void pg_do(struct db *db, const char *sql)
+{
+	if (db_exec(db, sql) != DB_OK)
+		die(sql, db_errmsg(db));
+}
+
+/* A name that changes with the PostgreSQL migrations and the demo data compiled in. */
+static void template_name(int demo, char *out, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < embed_count; i++) {
+		const char *name = embed_files[i].name;
+		if (strncmp(name, "migrations/postgresql/", 22) && strncmp(name, "data/demo/", 10))
+			continue;
+		for (const char *p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		for (size_t k = 0; k < embed_files[i].size; k++)
+			h = (h ^ embed_files[i].data[k]) * 1099511628211ull;
+	}
+#ifdef MAILLAGE_CORE_LIB
+	/* The demo is code too: a rebuilt core library makes a new template. */
+	struct stat sb;
+	if (stat(MAILLAGE_CORE_LIB, &sb) == 0) {
+		h = (h ^ (uint64_t)sb.st_mtime) * 1099511628211ull;
+		h = (h ^ (uint64_t)sb.st_size) * 1099511628211ull;
+	}
+#endif
+	snprintf(out, n, "maillage_tpl_%s_%016llx", demo ? "demo" : "empty", (unsigned long long)h);
+}
+
+/* Create the test database t->pg_name from the (built once) template. */
+static void pg_create(struct th *t, int demo)
+{
+	char *base = th_pg_base_url();
+	struct db *admin = pg_admin(base);
+	char tpl[96];
+	template_name(demo, tpl, sizeof tpl);
+	/* One builder at a time across test programs. */
+	pg_do(admin, "SELECT pg_advisory_lock(724501)");
+	int64_t have = 0;
+	if (db_int64f(admin, &have, "SELECT COUNT(*) FROM pg_database WHERE datname = ?", "s",
+	              tpl) != DB_OK)
+		die("pg_database", db_errmsg(admin));
+	if (!have) {
+		char tmp[128];
+		snprintf(tmp, sizeof tmp, "%s_build", tpl);
+		char *sql = xasprintf("DROP DATABASE IF EXISTS %s", tmp);
+		pg_do(admin, sql);
+		free(sql);
+		sql = xasprintf("CREATE DATABASE %s TEMPLATE template0", tmp);
+		pg_do(admin, sql);
+		free(sql);
+		char *url = th_pg_url_with_db(base, tmp);
+		char *err = NULL;
+		struct db *db = db_open(url, &err);
+		if (!db || db_migrate(db) != DB_OK)
+			die("db", err ? err : "migration");
+		if (demo && demo_load(db, &err))
+			die("demo_load", err);
+		db_close(db);
+		free(url);
+		sql = xasprintf("ALTER DATABASE %s RENAME TO %s", tmp, tpl);
+		pg_do(admin, sql);
+		free(sql);
+		/* Templates of older builds: dropped when nobody uses them. */
+		char other[96];
+		template_name(!demo, other, sizeof other);
+		struct db_stmt *st = db_queryf(admin,
+		                               "SELECT datname FROM pg_database WHERE datname LIKE "
+		                               "'maillage\\_tpl\\_%' AND datname NOT IN (?, ?) "
+		                               "AND datname NOT LIKE '%\\_build'",
+		                               "ss", tpl, other);
+		struct buf stale = {0};
+		while (db_step(st) == DB_ROW) {
+			buf_puts(&stale, db_col_text(st, 0));
+			buf_putc(&stale, '\n');
+		}
+		db_finalize(st);
+		for (char *p = stale.data, *e; p && (e = strchr(p, '\n')); p = e + 1) {
+			*e = '\0';
+			sql = xasprintf("DROP DATABASE IF EXISTS %s", p);
+			db_exec(admin, sql);
+			free(sql);
+		}
+		buf_free(&stale);
+	}
+	pg_do(admin, "SELECT pg_advisory_unlock(724501)");
+	unsigned char rnd[6];
+	randombytes_buf(rnd, sizeof rnd);
+	snprintf(t->pg_name, sizeof t->pg_name, "maillage_t%d_%02x%02x%02x%02x%02x%02x",
+	         (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	char *sql = xasprintf("CREATE DATABASE %s TEMPLATE %s", t->pg_name, tpl);
+	/* The template may be busy a moment (another program copying it): retry. */
+	int ok = 0;
+	for (int i = 0; i < 100 && !ok; i++) {
+		ok = db_exec(admin, sql) == DB_OK;
+		if (!ok)
+			usleep(100000);
+	}
+	if (!ok)
+		die(sql, db_errmsg(admin));
+	free(sql);
+	db_close(admin);
+	char *url = th_pg_url_with_db(base, t->pg_name);
+	snprintf(t->db_path, sizeof t->db_path, "%s", url);
+	free(url);
+	free(base);
+}
+
+static void pg_drop(struct th *t)
+{
+	char *base = th_pg_base_url();
+	struct db *admin = pg_admin(base);
+	char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", t->pg_name);
+	if (db_exec(admin, sql) != DB_OK)
+		fprintf(stderr, "harness: %s: %s\n", sql, db_errmsg(admin));
+	free(sql);
+	db_close(admin);
+	free(base);
+}
+
+int th_is_pg(void)
+{
+	const char *v = getenv("MAILLAGE_TEST_PG");
+	return v && *v;
+}
+
 void th_start(struct th *t, int demo)
 {
 	memset(t, 0, sizeof *t);
@@ -50,19 +227,23 @@ void th_start(struct th *t, int demo)
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	th_tmpdir(t->dir, sizeof t->dir);
-	snprintf(t->db_path, sizeof t->db_path, "%s/test.db", t->dir);
 	char *err = NULL;
-	struct db *db = db_open(t->db_path, &err);
-	if (!db || db_migrate(db) != DB_OK)
-		die("db", err);
-	if (demo && demo_load(db, &err))
-		die("demo_load", err);
-	db_close(db);
+	if (th_is_pg()) {
+		pg_create(t, demo);
+	} else {
+		snprintf(t->db_path, sizeof t->db_path, "%s/test.db", t->dir);
+		struct db *db = db_open(t->db_path, &err);
+		if (!db || db_migrate(db) != DB_OK)
+			die("db", err);
+		if (demo && demo_load(db, &err))
+			die("demo_load", err);
+		db_close(db);
+	}
 	struct server_config cfg = {.db_url = t->db_path,
-				    .listen = "127.0.0.1:0",
-				    .threads = 2,
-				    .max_body = 1u << 20,
-				    .quiet = getenv("MAILLAGE_TEST_LOG") == NULL};
+	                            .listen = "127.0.0.1:0",
+	                            .threads = 2,
+	                            .max_body = 1u << 20,
+	                            .quiet = getenv("MAILLAGE_TEST_LOG") == NULL};
 	t->srv = server_start(&cfg, &err);
 	if (!t->srv)
 		die("server_start", err);
@@ -72,6 +253,8 @@ void th_start(struct th *t, int demo)
 void th_stop(struct th *t)
 {
 	server_stop(t->srv);
+	if (t->pg_name[0])
+		pg_drop(t);
 	th_rmdir(t->dir);
 	curl_global_cleanup();
 }
@@ -215,11 +398,11 @@ void client_get(struct client *c, const char *path, struct resp *out)
 }
 
 void client_post(struct client *c, const char *path, const char *ctype, const char *body,
-		 size_t len, struct resp *out)
+                 size_t len, struct resp *out)
 {
 	struct curl_slist *saved = c->extra;
-	char *h = xasprintf("Content-Type: %s",
-			    ctype ? ctype : "application/x-www-form-urlencoded");
+	char *h =
+	    xasprintf("Content-Type: %s", ctype ? ctype : "application/x-www-form-urlencoded");
 	struct curl_slist *hs = NULL;
 	for (struct curl_slist *s = saved; s; s = s->next)
 		hs = curl_slist_append(hs, s->data);
@@ -245,7 +428,7 @@ char *page_csrf_token(const struct resp *r)
 }
 
 void client_submit(struct client *c, const char *form_page, const char *path, const char *fields,
-		   struct resp *out)
+                   struct resp *out)
 {
 	struct resp page;
 	client_get(c, form_page, &page);

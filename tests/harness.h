@@ -13,7 +13,8 @@ struct server;
 
 struct th {
 	char dir[256];     /* temporary directory, removed by th_stop */
-	char db_path[300];
+	char db_path[300]; /* a file path (SQLite) or a postgresql:// URL */
+	char pg_name[64];  /* the PostgreSQL test database, dropped by th_stop; "" on SQLite */
 	struct server *srv;
 	int port;
 };
@@ -33,6 +34,15 @@ int64_t th_query_int(struct th *t, const char *sql, const char *types, ...);
 /* First column of the first row of a query taking one integer parameter, as a malloc'ed copy
  * (caller frees), or NULL. */
 char *th_query_text(struct th *t, const char *sql, int64_t id);
+/*
+ * PostgreSQL runs: MAILLAGE_TEST_PG (a postgresql:// URL or a file holding one) makes th_start
+ * use a fresh database on that server instead of a SQLite file.
+ */
+int th_is_pg(void);
+/* The base URL named by MAILLAGE_TEST_PG (malloc'ed), NULL when unset. */
+char *th_pg_base_url(void);
+/* The URL of database `name` on the server of `base` (malloc'ed). */
+char *th_pg_url_with_db(const char *base, const char *name);
 /* Make a temporary directory (for tests without a server); returns a static-lifetime copy. */
 void th_tmpdir(char *out, size_t n);
 void th_rmdir(const char *dir);
@@ -55,14 +65,14 @@ void client_free(struct client *c);
 void client_get(struct client *c, const char *path, struct resp *out);
 /* POST a body with a content type (NULL: form-urlencoded). */
 void client_post(struct client *c, const char *path, const char *ctype, const char *body,
-		 size_t len, struct resp *out);
+                 size_t len, struct resp *out);
 /* Send an extra request header on the next requests ("Name: value"), or NULL to clear. */
 void client_set_header(struct client *c, const char *header);
 /* The CSRF token found in a page's hidden _csrf field (malloc'ed) or NULL. */
 char *page_csrf_token(const struct resp *r);
 /* GET `form_page`, then POST to `path` the urlencoded `fields` plus the page's CSRF token. */
 void client_submit(struct client *c, const char *form_page, const char *path, const char *fields,
-		   struct resp *out);
+                   struct resp *out);
 /* Log in with the form; returns the final status (303 on success). */
 long client_login(struct client *c, const char *email, const char *password);
 

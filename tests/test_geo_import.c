@@ -161,7 +161,7 @@ static void test_demo(void **state)
 	char *err = NULL;
 	if (demo_load(db, &err))
 		fail_msg("demo_load: %s", err);
-	assert_int_equal(count(db, "SELECT COUNT(*) FROM plans"), 3);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM plans"), 4);
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM users"), 5);
 	/* The Ardèche schéma: 5 axes, 14 orientations. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes n JOIN plans p ON p.id = n.plan_id "
@@ -189,7 +189,7 @@ static void test_demo(void **state)
 				   "WHERE c.number NOT LIKE p.number || '.%'"),
 			 0);
 	/* Every plan's creation is in the audit log. */
-	assert_int_equal(count(db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'plan'"), 3);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'plan'"), 4);
 	db_close(db);
 }
 

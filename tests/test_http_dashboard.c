@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "audit.h"
+#include "dashboard.h"
 #include "db.h"
 #include "harness.h"
 #include "users.h"
@@ -54,6 +56,10 @@ static struct th T;
  *   2023-01-01, target 30 for 2024, measured 28 on 2024-12-31: expected 30 → on track. f2
  *   qualitative → unrated. The other fiches have none and count like the others.
  */
+
+/* Fills audit_log.plan_id of the entries inserted by hand, with audit.c's own rule. */
+static void fill_audit_plans(void);
+
 static int64_t plan_id, axis_a, orient_a1, orient_a2, axis_b, axis_c;
 static int64_t f[11];
 static int64_t tag_enfance, pilot_actor, other_plan_fiche;
@@ -82,6 +88,34 @@ static void sql(const char *q, const char *types, ...)
 	if (rc != DB_DONE && rc != DB_ROW)
 		fail_msg("%s: %s", q, db_errmsg(DB));
 	db_finalize(st);
+}
+
+static void fill_audit_plans(void)
+{
+	struct db_stmt *st = db_prepare(DB, "SELECT id, entity, entity_id, before_json, after_json "
+	                                    "FROM audit_log WHERE plan_id IS NULL ORDER BY id");
+	assert_non_null(st);
+	int64_t *ids = NULL, *plans = NULL;
+	size_t n = 0;
+	while (db_step(st) == DB_ROW) {
+		const char *b = db_col_text(st, 3), *a = db_col_text(st, 4);
+		json_t *jb = b ? json_loads(b, 0, NULL) : NULL,
+		       *ja = a ? json_loads(a, 0, NULL) : NULL;
+		ids = realloc(ids, (n + 1) * sizeof *ids);
+		plans = realloc(plans, (n + 1) * sizeof *plans);
+		assert_true(ids && plans);
+		ids[n] = db_col_int64(st, 0);
+		plans[n++] = audit_plan_of(DB, db_col_text(st, 1), db_col_text(st, 2), jb, ja);
+		json_decref(jb);
+		json_decref(ja);
+	}
+	db_finalize(st);
+	for (size_t i = 0; i < n; i++)
+		if (plans[i])
+			sql("UPDATE audit_log SET plan_id = ? WHERE id = ?", "II", plans[i],
+			    ids[i]);
+	free(ids);
+	free(plans);
 }
 
 static int64_t node(int64_t parent, int position, int depth, const char *number, const char *title)
@@ -253,6 +287,8 @@ static void build_fixture(void)
 	    "after_json) VALUES ('2025-03-15T10:00:00Z', ?, 'web', 'update', 'fiche', ?, "
 	    "'{\"title\":\"Autre\"}', '{\"title\":\"Changement d un autre plan\"}')",
 	    "Is", coord, other);
+	/* entries written by hand: their plan as audit_write finds it */
+	fill_audit_plans();
 	db_close(DB);
 	DB = NULL;
 }
@@ -680,6 +716,341 @@ static void test_bilan_page_and_letter(void **state)
 	resp_free(&r);
 }
 
+/* The plan_id of the last audit entry, 0 when NULL. */
+static int64_t last_audit_plan(void)
+{
+	return th_query_int(&T,
+	                    "SELECT COALESCE(plan_id, 0) FROM audit_log WHERE id = "
+	                    "(SELECT MAX(id) FROM audit_log)",
+	                    "");
+}
+
+/*
+ * audit_log.plan_id, which the dashboard's "what changed" reads by: filled by audit_write for
+ * every kind of entity a plan owns (checked against the plan found by an independent join),
+ * also for a row already deleted (from its JSON), and left NULL for what no plan owns.
+ */
+static void test_audit_plan_ids(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *entity, *table, *plan_sql; /* plan_sql: the plan of row ? */
+	} kinds[] = {
+	    {"node", "nodes", "SELECT plan_id FROM nodes WHERE id = ?"},
+	    {"fiche", "fiches f JOIN nodes x ON x.id = f.node_id",
+	     "SELECT plan_id FROM nodes WHERE id = ?"},
+	    {"comment", "comments",
+	     "SELECT n.plan_id FROM nodes n JOIN comments c ON c.node_id = n.id WHERE c.id = ?"},
+	    {"fiche_indicator", "fiche_indicators",
+	     "SELECT n.plan_id FROM nodes n JOIN fiche_indicators c ON c.node_id = n.id WHERE "
+	     "c.id = ?"},
+	    {"measurement", "measurements",
+	     "SELECT n.plan_id FROM nodes n JOIN fiche_indicators c ON c.node_id = n.id JOIN "
+	     "measurements m ON m.fiche_indicator_id = c.id WHERE m.id = ?"},
+	    {"tag", "tags", "SELECT plan_id FROM tags WHERE id = ?"},
+	    {"instance", "instances", "SELECT plan_id FROM instances WHERE id = ?"},
+	    {"instance_member", "instance_members",
+	     "SELECT i.plan_id FROM instances i JOIN instance_members x ON x.instance_id = i.id "
+	     "WHERE x.id = ?"},
+	    {"meeting", "meetings",
+	     "SELECT i.plan_id FROM instances i JOIN meetings x ON x.instance_id = i.id WHERE "
+	     "x.id = ?"},
+	    {"agenda_item", "agenda_items",
+	     "SELECT i.plan_id FROM instances i JOIN meetings m ON m.instance_id = i.id JOIN "
+	     "agenda_items x ON x.meeting_id = m.id WHERE x.id = ?"},
+	    {"attendance", "attendance",
+	     "SELECT i.plan_id FROM instances i JOIN meetings m ON m.instance_id = i.id JOIN "
+	     "attendance x ON x.meeting_id = m.id WHERE x.id = ?"},
+	    {"decision", "decisions",
+	     "SELECT i.plan_id FROM instances i JOIN meetings m ON m.instance_id = i.id JOIN "
+	     "decisions x ON x.meeting_id = m.id WHERE x.id = ?"},
+	    {"follow_up", "follow_ups",
+	     "SELECT i.plan_id FROM instances i JOIN meetings m ON m.instance_id = i.id JOIN "
+	     "follow_ups x ON x.meeting_id = m.id WHERE x.id = ?"},
+	    {"spiral_workshop", "spiral_workshops",
+	     "SELECT plan_id FROM spiral_workshops WHERE id = ?"},
+	    {"spiral_criteria", "spiral_workshops",
+	     "SELECT plan_id FROM spiral_workshops WHERE id = ?"},
+	    {"spiral_criterion", "spiral_criteria",
+	     "SELECT w.plan_id FROM spiral_workshops w JOIN spiral_criteria c ON c.workshop_id = "
+	     "w.id "
+	     "WHERE c.id = ?"},
+	    {"spiral_component_link", "spiral_component_links",
+	     "SELECT plan_id FROM spiral_component_links WHERE id = ?"},
+	    {"grid_framework", "grid_frameworks",
+	     "SELECT plan_id FROM grid_frameworks WHERE id = ?"},
+	    {"grid_item", "grid_items",
+	     "SELECT f.plan_id FROM grid_frameworks f JOIN grid_items x ON x.framework_id = f.id "
+	     "WHERE x.id = ?"},
+	    {"grid_campaign", "grid_campaigns", "SELECT plan_id FROM grid_campaigns WHERE id = ?"},
+	    {"grid_campaign_actor", "grid_campaign_actors",
+	     "SELECT c.plan_id FROM grid_campaigns c JOIN grid_campaign_actors x ON x.campaign_id "
+	     "= "
+	     "c.id WHERE x.id = ?"},
+	    {"grid_assessment", "grid_assessments",
+	     "SELECT c.plan_id FROM grid_campaigns c JOIN grid_assessments x ON x.campaign_id = "
+	     "c.id "
+	     "WHERE x.id = ?"},
+	    {"grid_testimony", "grid_testimonies",
+	     "SELECT c.plan_id FROM grid_campaigns c JOIN grid_testimonies x ON x.campaign_id = "
+	     "c.id "
+	     "WHERE x.id = ?"},
+	};
+	DB = th_db(&T);
+	/* a framework of the fixture plan with one item (the demo's are shared: no plan) */
+	sql("INSERT INTO grid_frameworks (plan_id, name, created_at, updated_at) VALUES (?, "
+	    "'Grille du plan témoin', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+	    "I", plan_id);
+	int64_t fw = th_query_int(&T, "SELECT MAX(id) FROM grid_frameworks", "");
+	sql("INSERT INTO grid_items (framework_id, position, label) VALUES (?, 1, 'Critère')", "I",
+	    fw);
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+		/* the newest row: the fixture's own when it has some */
+		char *q = xasprintf("SELECT MAX(%s) FROM %s",
+		                    !strcmp(kinds[k].entity, "fiche") ? "f.node_id" : "id",
+		                    kinds[k].table);
+		int64_t id = th_query_int(&T, q, "");
+		free(q);
+		if (!id)
+			fail_msg("no %s row to audit", kinds[k].entity);
+		int64_t want = th_query_int(&T, kinds[k].plan_sql, "I", id);
+		assert_int_equal(
+		    audit_write_id(DB, 0, "cli", "update", kinds[k].entity, id, NULL, NULL), DB_OK);
+		if (last_audit_plan() != want || !want)
+			fail_msg("%s %lld: plan_id %lld, expected %lld", kinds[k].entity,
+			         (long long)id, (long long)last_audit_plan(), (long long)want);
+	}
+	/* the plan itself, its members, its SPIRAL classification: the entity id */
+	const char *selves[] = {"plan", "plan_member", "spiral_plan"};
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(
+		    audit_write_id(DB, 0, "cli", "update", selves[k], plan_id, NULL, NULL), DB_OK);
+		assert_int_equal(last_audit_plan(), plan_id);
+	}
+	/* a proposal (the fixture has none): inserted for f7, the proposed fiche */
+	sql("INSERT INTO proposals (plan_id, node_id, year, proposed_at) VALUES (?, ?, 2025, "
+	    "'2025-01-01T00:00:00Z')",
+	    "II", plan_id, f[7]);
+	int64_t prop = th_query_int(&T, "SELECT MAX(id) FROM proposals", "");
+	assert_int_equal(audit_write_id(DB, 0, "cli", "create", "proposal", prop, NULL, NULL),
+	                 DB_OK);
+	assert_int_equal(last_audit_plan(), plan_id);
+	/* rows already deleted: the plan from the JSON (a measurement by its fiche indicator, a
+	 * node by its plan_id), an annex keyed "plan/year" */
+	int64_t fi =
+	    th_query_int(&T, "SELECT MIN(id) FROM fiche_indicators WHERE node_id = ?", "I", f[1]);
+	json_t *before = json_pack("{sIsf}", "fiche_indicator_id", (json_int_t)fi, "value", 3.0);
+	assert_int_equal(
+	    audit_write_id(DB, 0, "cli", "delete", "measurement", 999999999, before, NULL), DB_OK);
+	json_decref(before);
+	assert_int_equal(last_audit_plan(), plan_id);
+	before = json_pack("{sIss}", "plan_id", (json_int_t)plan_id, "title", "Partie");
+	assert_int_equal(audit_write_id(DB, 0, "cli", "delete", "node", 999999999, before, NULL),
+	                 DB_OK);
+	json_decref(before);
+	assert_int_equal(last_audit_plan(), plan_id);
+	json_t *after = json_pack("{sIsi}", "plan_id", (json_int_t)plan_id, "year", 2025);
+	assert_int_equal(audit_write(DB, 0, "cli", "close", "annex", "x/2025", NULL, after), DB_OK);
+	json_decref(after);
+	assert_int_equal(last_audit_plan(), plan_id);
+	/* an entry naming a fiche of another plan is that plan's */
+	after = json_pack("{sI}", "node_id", (json_int_t)other_plan_fiche);
+	assert_int_equal(
+	    audit_write_id(DB, 0, "cli", "create", "agenda_item", 999999999, NULL, after), DB_OK);
+	json_decref(after);
+	assert_int_equal(
+	    last_audit_plan(),
+	    th_query_int(&T, "SELECT plan_id FROM nodes WHERE id = ?", "I", other_plan_fiche));
+	/* no plan: a user, a structure, the indicator catalogue, garbage ids */
+	int64_t actor = th_query_int(&T, "SELECT MIN(id) FROM actors", "");
+	assert_int_equal(audit_write_id(DB, 0, "cli", "update", "actor", actor, NULL, NULL), DB_OK);
+	assert_int_equal(last_audit_plan(), 0);
+	assert_int_equal(audit_write_id(DB, 0, "cli", "update", "user", 1, NULL, NULL), DB_OK);
+	assert_int_equal(last_audit_plan(), 0);
+	assert_int_equal(audit_write(DB, 0, "cli", "update", "fiche", "' OR 1=1 --", NULL, NULL),
+	                 DB_OK);
+	assert_int_equal(last_audit_plan(), 0);
+	assert_int_equal(audit_write_id(DB, 0, "cli", "update", "comment", -4, NULL, NULL), DB_OK);
+	assert_int_equal(last_audit_plan(), 0);
+	db_close(DB);
+	DB = NULL;
+
+	/* the demo, loaded by code: every entry of what a plan owns has its plan */
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log a JOIN nodes n ON "
+	                              "CAST(n.id AS TEXT) = a.entity_id WHERE a.entity IN "
+	                              "('fiche', 'node') AND (a.plan_id IS NULL OR a.plan_id <> "
+	                              "n.plan_id)",
+	                              ""),
+	                 0);
+	assert_true(th_query_int(&T,
+	                         "SELECT COUNT(*) FROM audit_log WHERE entity IN ('fiche', 'node') "
+	                         "AND plan_id IS NOT NULL",
+	                         "") > 100);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE plan_id IS NULL AND "
+	                 "entity IN ('plan', 'fiche_indicator', 'instance', 'meeting', "
+	                 "'grid_campaign', 'spiral_workshop')",
+	                 ""),
+	    0);
+
+	/* through the web: a coordinator's comment on a demo fiche */
+	int64_t fiche = th_query_int(&T,
+	                             "SELECT MIN(f.node_id) FROM fiches f JOIN nodes n ON n.id = "
+	                             "f.node_id JOIN plan_members m ON m.plan_id = n.plan_id JOIN "
+	                             "users u ON u.id = m.user_id WHERE u.email = "
+	                             "'coordination@demo.maillage.fr' AND m.role = 'coordinator'",
+	                             "");
+	struct client *c = client_new(&T);
+	assert_int_equal(client_login(c, "coordination@demo.maillage.fr", "maillage-demo"), 303);
+	char page[64], action[64];
+	snprintf(page, sizeof page, "/fiches/%lld", (long long)fiche);
+	snprintf(action, sizeof action, "/fiches/%lld/commentaires", (long long)fiche);
+	struct resp r;
+	client_submit(c, page, action, "body=Point+d%27%C3%A9tape", &r);
+	assert_int_equal(r.status, 303);
+	resp_free(&r);
+	client_free(c);
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
+	                              "id = (SELECT MAX(id) FROM audit_log) AND plan_id = "
+	                              "(SELECT plan_id FROM nodes WHERE id = ?)",
+	                              "I", fiche),
+	                 1);
+}
+
+/* GET with a client; returns whether the dashboard content came from the cache (-1: no header). */
+static int cached_get(struct client *c, const char *path, struct resp *r)
+{
+	client_get(c, path, r);
+	char *h = resp_get_header(r, "X-Maillage-Cache");
+	int hit = !h ? -1 : !strcmp(h, "hit") ? 1 : 0;
+	free(h);
+	return hit;
+}
+
+/* The page from <main> on: the part the cache may hold, without the viewer's shell. */
+static const char *main_part(const struct resp *r)
+{
+	const char *m = strstr(buf_str(&r->body), "<main");
+	return m ? m : "";
+}
+
+/*
+ * The dashboard's rendered-content cache: a second request is served from it, identical; a
+ * visitor after an administrator (and the reverse) gets the content of their own class; any
+ * write shows at once; the shell stays the viewer's own; refused filters stay refused.
+ */
+static void test_dashboard_cache(void **state)
+{
+	(void)state;
+	dash_cache_clear();
+	char path[128];
+	snprintf(path, sizeof path, "/plans/%lld/tableau-de-bord", (long long)plan_id);
+	struct client *admin = client_new(&T), *visitor = client_new(&T);
+	assert_int_equal(client_login(admin, "admin@demo.maillage.fr", "maillage-demo"), 303);
+	struct resp a1, a2, v1, v2;
+	assert_int_equal(cached_get(admin, path, &a1), 0);
+	assert_int_equal(a1.status, 200);
+	assert_int_equal(cached_get(admin, path, &a2), 1);
+	assert_int_equal(a2.status, 200);
+	assert_string_equal(main_part(&a1), main_part(&a2));
+	assert_true(has(&a2, "id=\"documents\""));
+	/* a visitor right after: not the administrator's content */
+	assert_int_equal(cached_get(visitor, path, &v1), 0);
+	assert_false(has(&v1, "id=\"documents\""));
+	/* the shell is per request: the administrator's own on the hit, none for the visitor */
+	assert_true(has(&a2, "Se déconnecter"));
+	assert_false(has(&v1, "Se déconnecter"));
+	assert_int_equal(cached_get(visitor, path, &v2), 1);
+	assert_string_equal(main_part(&v1), main_part(&v2));
+	assert_false(has(&v2, "id=\"documents\""));
+	assert_false(has(&v2, "Se déconnecter"));
+	/* a visitor's whole page is kept: the same bytes */
+	assert_string_equal(buf_str(&v1.body), buf_str(&v2.body));
+	/* someone signed in who is no member of the plan has the visitor's content in their own
+	 * shell, never the visitor's page */
+	struct client *outsider = client_new(&T);
+	assert_int_equal(client_login(outsider, "lecture@demo.maillage.fr", "maillage-demo"), 303);
+	struct resp o1;
+	assert_int_equal(cached_get(outsider, path, &o1), 0);
+	assert_true(has(&o1, "Se déconnecter"));
+	assert_false(has(&o1, "id=\"documents\""));
+	resp_free(&o1);
+	assert_int_equal(cached_get(outsider, path, &o1), 1);
+	assert_true(has(&o1, "Se déconnecter"));
+	assert_string_equal(main_part(&o1), main_part(&v2));
+	resp_free(&o1);
+	client_free(outsider);
+	/* nor the administrator's CSRF token */
+	char *tok = page_csrf_token(&a2);
+	if (tok)
+		assert_false(has(&v2, tok));
+	free(tok);
+	resp_free(&a1);
+	resp_free(&a2);
+	resp_free(&v1);
+	resp_free(&v2);
+
+	/* a write (a comment, audited): the next pages are rendered again and show it to members
+	 * only */
+	char page[64], action[64];
+	snprintf(page, sizeof page, "/fiches/%lld", (long long)f[1]);
+	snprintf(action, sizeof action, "/fiches/%lld/commentaires", (long long)f[1]);
+	struct resp w;
+	client_submit(admin, page, action, "body=Relance+du+partenaire", &w);
+	assert_int_equal(w.status, 303);
+	resp_free(&w);
+	assert_int_equal(cached_get(visitor, path, &v1), 0);
+	assert_false(has(&v1, "Commentaire ajouté"));
+	assert_int_equal(cached_get(admin, path, &a1), 0);
+	expect(&a1, "Commentaire ajouté, par", "id=\"changements\"");
+	assert_int_equal(cached_get(visitor, path, &v2), 1);
+	assert_false(has(&v2, "Commentaire ajouté"));
+	assert_false(has(&v2, "id=\"documents\""));
+	resp_free(&a1);
+	resp_free(&v1);
+	resp_free(&v2);
+
+	/* a refused filter: 422 from the cache too, its value still escaped */
+	char bad[200];
+	snprintf(bad, sizeof bad, "%s?tag=%%3Cscript%%3Ex", path);
+	assert_int_equal(cached_get(visitor, bad, &v1), 0);
+	assert_int_equal(v1.status, 422);
+	assert_int_equal(cached_get(visitor, bad, &v2), 1);
+	assert_int_equal(v2.status, 422);
+	assert_false(has(&v2, "<script>"));
+	resp_free(&v1);
+	resp_free(&v2);
+	/* an oversized query is answered but not kept */
+	char *big = xmalloc(3000);
+	int len = snprintf(big, 3000, "%s?domaine=", path);
+	memset(big + len, 'x', 2900 - (size_t)len);
+	big[2900] = '\0';
+	assert_int_equal(cached_get(visitor, big, &v1), 0);
+	assert_int_equal(cached_get(visitor, big, &v2), 0);
+	assert_int_equal(v2.status, 422);
+	resp_free(&v1);
+	resp_free(&v2);
+	free(big);
+	/* a private plan's content never reaches a visitor through the cache: 404 first */
+	DB = th_db(&T);
+	sql("UPDATE plans SET is_public = 0 WHERE id = ?", "I", plan_id);
+	db_close(DB);
+	DB = NULL;
+	client_get(visitor, path, &v1);
+	assert_int_equal(v1.status, 404);
+	assert_false(has(&v1, "Ce qui a changé"));
+	resp_free(&v1);
+	DB = th_db(&T);
+	sql("UPDATE plans SET is_public = 1 WHERE id = ?", "I", plan_id);
+	db_close(DB);
+	DB = NULL;
+	client_free(admin);
+	client_free(visitor);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +1061,8 @@ int main(void)
 	    cmocka_unit_test(test_portal_shows_no_people_and_no_comments),
 	    cmocka_unit_test(test_private_plans_stay_private),
 	    cmocka_unit_test(test_bilan_page_and_letter),
+	    cmocka_unit_test(test_audit_plan_ids),
+	    cmocka_unit_test(test_dashboard_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

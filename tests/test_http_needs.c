@@ -773,6 +773,13 @@ static void test_csv_import(void **state)
 	assert_has(&r, "Ligne 1");
 	resp_free(&r);
 
+	/* A misplaced quote (text after the closing quote) is named with its line and column. */
+	client_submit(coord, "/besoins/importer", "/besoins/importer",
+	              "texte=titre%0A%22Cr%C3%A8che%22x", &r);
+	assert_int_equal(r.status, 422);
+	assert_has(&r, "Ligne 2, colonne 9 : guillemet mal placé");
+	resp_free(&r);
+
 	/* Dry run: nothing stored. */
 	t = enc(good);
 	body = xasprintf("texte=%s&essai=1", t);

@@ -23,6 +23,8 @@ static struct th T;
 static int64_t plan_b, node_b, fiche_b, proposal_b, comment_b, line_b, link_b;
 static int64_t indicator_b, fi_b, measurement_b;
 static int64_t instance_b, meeting_b, item_b, followup_b;
+static int64_t workshop_b; /* SPIRAL */
+static int64_t framework_b, element_b, campaign_b, assessment_b, testimony_b; /* grids */
 
 static int64_t insert(struct db *db, const char *sql, const char *types, ...)
 {
@@ -118,6 +120,45 @@ static int setup(void **state)
 			    "INSERT INTO follow_ups (meeting_id, what, created_at) VALUES (?, ?, 'x') "
 			    "RETURNING id",
 			    "Is", meeting_b, SECRET " (suite)");
+	/* A SPIRAL workshop of plan B with one criterion. */
+	workshop_b = insert(db,
+			    "INSERT INTO spiral_workshops (plan_id, kind, group_description, "
+			    "group_type, participants, created_at, updated_at) VALUES (?, "
+			    "'groupe_pairs', ?, 'habitants', 5, 'x', 'x') RETURNING id",
+			    "Is", plan_b, SECRET " (atelier)");
+	insert(db,
+	       "INSERT INTO spiral_criteria (workshop_id, position, text, text_key, question, "
+	       "created_at) VALUES (?, 1, ?, 'k', 'bien_etre', 'x') RETURNING id",
+	       "Is", workshop_b, SECRET " (critère)");
+	/* Evaluation grids: plan B's own grid, a campaign, an assessment with a score and a
+	 * testimony. */
+	framework_b = insert(db,
+			     "INSERT INTO grid_frameworks (plan_id, name, created_at, updated_at) "
+			     "VALUES (?, ?, 'x', 'x') RETURNING id",
+			     "Is", plan_b, SECRET " (grille)");
+	element_b = insert(db,
+			   "INSERT INTO grid_items (framework_id, position, label) VALUES (?, 1, ?) "
+			   "RETURNING id",
+			   "Is", framework_b, SECRET " (critère de grille)");
+	campaign_b = insert(db,
+			    "INSERT INTO grid_campaigns (framework_id, plan_id, year, title, "
+			    "created_at, updated_at) VALUES (?, ?, 2025, ?, 'x', 'x') RETURNING id",
+			    "IIs", framework_b, plan_b, SECRET " (campagne)");
+	insert(db, "INSERT INTO grid_campaign_actors (campaign_id, actor_id) VALUES (?, 1) "
+		   "RETURNING id",
+	       "I", campaign_b);
+	assessment_b = insert(db,
+			      "INSERT INTO grid_assessments (campaign_id, actor_id, kind, assessor, "
+			      "created_at, updated_at) VALUES (?, 1, 'self', ?, 'x', 'x') RETURNING id",
+			      "Is", campaign_b, SECRET " (évaluateur)");
+	insert(db, "INSERT INTO grid_scores (assessment_id, item_id, score, evidence, updated_at) "
+		   "VALUES (?, ?, 2, ?, 'x') RETURNING id",
+	       "IIs", assessment_b, element_b, SECRET " (preuve)");
+	testimony_b = insert(db,
+			     "INSERT INTO grid_testimonies (campaign_id, assessment_id, "
+			     "speaker_role, quote, created_at) VALUES (?, ?, 'elu', ?, 'x') "
+			     "RETURNING id",
+			     "IIs", campaign_b, assessment_b, SECRET " (citation)");
 	char *err = NULL;
 	int64_t uid = 0;
 	if (user_create(db, "lecteur-a@example.org", "Lecteur A", "reader", "mot-de-passe-test", 0,
@@ -160,7 +201,10 @@ static char *concrete_path(const char *pattern, int *touches_b)
 			   {"proposal", &proposal_b}, {"comment", &comment_b}, {"line", &line_b},
 			   {"link", &link_b},	      {"indicator", &indicator_b}, {"fi", &fi_b},
 			   {"measurement", &measurement_b}, {"instance", &instance_b},
-			   {"meeting", &meeting_b}, {"item", &item_b}, {"followup", &followup_b}};
+			   {"meeting", &meeting_b}, {"item", &item_b}, {"followup", &followup_b}, {"workshop", &workshop_b},
+			   {"framework", &framework_b}, {"element", &element_b},
+			   {"campaign", &campaign_b}, {"assessment", &assessment_b},
+			   {"testimony", &testimony_b}};
 		size_t i;
 		for (i = 0; i < sizeof ids / sizeof *ids; i++)
 			if (!strcmp(name, ids[i].name))
@@ -176,7 +220,8 @@ static char *concrete_path(const char *pattern, int *touches_b)
 			buf_puts(&b, "26108");
 		} else if (!strcmp(name, "actor") || !strcmp(name, "user") || !strcmp(name, "id") ||
 			   !strcmp(name, "contact") || !strcmp(name, "network") ||
-			   !strcmp(name, "need") || !strcmp(name, "service")) {
+			   !strcmp(name, "need") || !strcmp(name, "service") ||
+			   !strcmp(name, "component") || !strcmp(name, "dimension")) {
 			/* Objects of the shared directory and observatory, not of plan B. */
 			buf_puts(&b, "1");
 		} else if (!strcmp(name, "action")) {
@@ -198,46 +243,67 @@ static char *plan_b_state(void)
 	struct buf b = {0};
 	const char *queries[] = {
 		"SELECT title || is_public || description FROM plans WHERE id = ?",
-		"SELECT COUNT(*) || group_concat(title || archived || number, '|') FROM nodes "
-		"WHERE plan_id = ?",
-		"SELECT COUNT(*) || group_concat(f.status || f.progress || f.closing_note, '|') "
-		"FROM fiches f JOIN nodes n ON n.id = f.node_id WHERE n.plan_id = ?",
-		"SELECT COUNT(*) FROM comments c JOIN nodes n ON n.id = c.node_id WHERE n.plan_id = ?",
-		"SELECT COUNT(*) FROM budget_lines l JOIN nodes n ON n.id = l.node_id "
-		"WHERE n.plan_id = ?",
-		"SELECT COUNT(*) FROM fiche_links l JOIN nodes n ON n.id = l.node_id "
-		"WHERE n.plan_id = ?",
-		"SELECT COUNT(*) || group_concat(COALESCE(cotech_opinion, '-') || "
-		"COALESCE(copil_decision, '-') || year, '|') FROM proposals WHERE plan_id = ?",
+		"SELECT title || archived || number FROM nodes WHERE plan_id = ? ORDER BY 1",
+		"SELECT f.status || f.progress || f.closing_note FROM fiches f JOIN nodes n ON "
+		"n.id = f.node_id WHERE n.plan_id = ? ORDER BY 1",
+		"SELECT COUNT(*) FROM comments c JOIN nodes n ON n.id = c.node_id WHERE n.plan_id "
+		"= ?",
+		"SELECT COUNT(*) FROM budget_lines l JOIN nodes n ON n.id = l.node_id WHERE "
+		"n.plan_id = ?",
+		"SELECT COUNT(*) FROM fiche_links l JOIN nodes n ON n.id = l.node_id WHERE "
+		"n.plan_id = ?",
+		"SELECT COALESCE(cotech_opinion, '-') || COALESCE(copil_decision, '-') || year "
+		"FROM proposals WHERE plan_id = ? ORDER BY 1",
 		"SELECT COUNT(*) FROM plan_members WHERE plan_id = ?",
+		"SELECT w.group_description || CAST(w.participants AS TEXT) FROM spiral_workshops w "
+		"WHERE w.plan_id = ? ORDER BY 1",
+		"SELECT c.text || c.question || CAST(COALESCE(c.component_id, 0) AS TEXT) FROM "
+		"spiral_criteria c JOIN spiral_workshops w ON w.id = c.workshop_id WHERE w.plan_id "
+		"= ? ORDER BY 1",
+		"SELECT COUNT(*) FROM spiral_component_links WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM invitations WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM annexes WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM plan_levels WHERE plan_id = ?",
 		"SELECT COUNT(*) FROM plan_territory WHERE plan_id = ?",
-		"SELECT COUNT(*) || group_concat(m.value || m.comment, '|') FROM measurements m "
-		"JOIN fiche_indicators fi ON fi.id = m.fiche_indicator_id "
-		"JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ?",
-		"SELECT COUNT(*) || group_concat(i.name, '|') FROM indicators i "
-		"JOIN fiche_indicators fi ON fi.indicator_id = i.id "
-		"JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ?",
-		"SELECT COUNT(*) || group_concat(m.minutes || m.status || m.place, '|') FROM meetings m "
-		"JOIN instances i ON i.id = m.instance_id WHERE i.plan_id = ?",
+		"SELECT m.value || m.comment FROM measurements m JOIN fiche_indicators fi ON "
+		"fi.id = m.fiche_indicator_id JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = "
+		"? ORDER BY 1",
+		"SELECT i.name FROM indicators i JOIN fiche_indicators fi ON fi.indicator_id = "
+		"i.id JOIN nodes n ON n.id = fi.node_id WHERE n.plan_id = ? ORDER BY 1",
+		"SELECT m.minutes || m.status || m.place FROM meetings m JOIN instances i ON i.id "
+		"= m.instance_id WHERE i.plan_id = ? ORDER BY 1",
 		"SELECT COUNT(*) FROM instances WHERE plan_id = ?",
-		"SELECT COUNT(*) || group_concat(a.title || a.position, '|') FROM agenda_items a "
-		"JOIN meetings m ON m.id = a.meeting_id JOIN instances i ON i.id = m.instance_id "
-		"WHERE i.plan_id = ?",
-		"SELECT COUNT(*) || group_concat(f.status, '|') FROM follow_ups f "
-		"JOIN meetings m ON m.id = f.meeting_id JOIN instances i ON i.id = m.instance_id "
-		"WHERE i.plan_id = ?",
-		"SELECT COUNT(*) FROM decisions d JOIN meetings m ON m.id = d.meeting_id "
-		"JOIN instances i ON i.id = m.instance_id WHERE i.plan_id = ?",
+		"SELECT a.title || a.position FROM agenda_items a JOIN meetings m ON m.id = "
+		"a.meeting_id JOIN instances i ON i.id = m.instance_id WHERE i.plan_id = ? ORDER "
+		"BY 1",
+		"SELECT f.status FROM follow_ups f JOIN meetings m ON m.id = f.meeting_id JOIN "
+		"instances i ON i.id = m.instance_id WHERE i.plan_id = ? ORDER BY 1",
+		"SELECT COUNT(*) FROM decisions d JOIN meetings m ON m.id = d.meeting_id JOIN "
+		"instances i ON i.id = m.instance_id WHERE i.plan_id = ?",
+		"SELECT g.name || g.scale_max FROM grid_frameworks g WHERE g.plan_id = ? ORDER BY 1",
+		"SELECT i.label FROM grid_items i JOIN grid_frameworks g ON g.id = i.framework_id "
+		"WHERE g.plan_id = ? ORDER BY 1",
+		"SELECT c.title || c.year FROM grid_campaigns c WHERE c.plan_id = ? ORDER BY 1",
+		"SELECT COUNT(*) FROM grid_campaign_actors a JOIN grid_campaigns c ON c.id = "
+		"a.campaign_id WHERE c.plan_id = ?",
+		"SELECT COALESCE(CAST(s.score AS TEXT), '-') || s.evidence FROM grid_scores s JOIN "
+		"grid_assessments a ON a.id = s.assessment_id JOIN grid_campaigns c ON c.id = "
+		"a.campaign_id WHERE c.plan_id = ? ORDER BY 1",
+		"SELECT t.quote FROM grid_testimonies t JOIN grid_campaigns c ON c.id = t.campaign_id "
+		"WHERE c.plan_id = ? ORDER BY 1",
 	};
 	for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
 		struct db_stmt *st = db_queryf(db, queries[i], "I", plan_b);
 		if (!st)
 			fail_msg("%s: %s", queries[i], db_errmsg(db));
-		if (db_step(st) == DB_ROW)
+		/* Every row (no string aggregate is common to SQLite and PostgreSQL). */
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
 			buf_puts(&b, db_col_text(st, 0) ? db_col_text(st, 0) : "NULL");
+			buf_putc(&b, '|');
+		}
+		if (rc != DB_DONE)
+			fail_msg("%s: %s", queries[i], db_errmsg(db));
 		buf_putc(&b, '/');
 		db_finalize(st);
 	}
