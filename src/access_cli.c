@@ -563,11 +563,11 @@ static void access_page(struct req *r)
 	char **shown = NULL;
 	size_t nshown = 0;
 	if (epci || dep) {
-		struct db_stmt *st =
-		    db_queryf(r->db,
-		              "SELECT code FROM communes WHERE (CAST(? AS TEXT) IS NULL OR epci = ?) "
-		              "AND (CAST(? AS TEXT) IS NULL OR departement = ?) ORDER BY code",
-		              "ssss", epci, epci, dep, dep);
+		struct db_stmt *st = db_queryf(
+		    r->db,
+		    "SELECT code FROM communes WHERE (CAST(? AS TEXT) IS NULL OR epci = ?) "
+		    "AND (CAST(? AS TEXT) IS NULL OR departement = ?) ORDER BY code",
+		    "ssss", epci, epci, dep, dep);
 		size_t cap = 0;
 		while (st && db_step(st) == DB_ROW) {
 			if (nshown == cap) {

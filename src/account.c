@@ -27,16 +27,16 @@ static void login_form(struct req *r, const char *email, const char *error)
 	buf_puts(&r->out, "<form method=\"post\" action=\"/connexion\" class=\"form\">");
 	page_csrf(r);
 	html_printf(&r->out,
-		    "<input type=\"hidden\" name=\"suite\" value=\"%s\">"
-		    "<div class=\"field\"><label for=\"email\">Adresse électronique</label>"
-		    "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" "
-		    "required maxlength=\"254\" value=\"%s\"></div>"
-		    "<div class=\"field\"><label for=\"password\">Mot de passe</label>"
-		    "<input id=\"password\" name=\"password\" type=\"password\" "
-		    "autocomplete=\"current-password\" required maxlength=\"1024\"></div>"
-		    "<button type=\"submit\" class=\"button\">Se connecter</button></form></div>\n",
-		    safe_next(req_query(r, "suite") ? req_query(r, "suite") : req_form(r, "suite")),
-		    email ? email : "");
+	            "<input type=\"hidden\" name=\"suite\" value=\"%s\">"
+	            "<div class=\"field\"><label for=\"email\">Adresse électronique</label>"
+	            "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" "
+	            "required maxlength=\"254\" value=\"%s\"></div>"
+	            "<div class=\"field\"><label for=\"password\">Mot de passe</label>"
+	            "<input id=\"password\" name=\"password\" type=\"password\" "
+	            "autocomplete=\"current-password\" required maxlength=\"1024\"></div>"
+	            "<button type=\"submit\" class=\"button\">Se connecter</button></form></div>\n",
+	            safe_next(req_query(r, "suite") ? req_query(r, "suite") : req_form(r, "suite")),
+	            email ? email : "");
 	page_end(r);
 }
 
@@ -60,16 +60,16 @@ static void login_post(struct req *r)
 	}
 	if (auth_throttled(r->db, email, r->remote_ip)) {
 		login_form(r, email,
-			   "Trop de tentatives de connexion : réessayez dans un quart d'heure.");
+		           "Trop de tentatives de connexion : réessayez dans un quart d'heure.");
 		r->status = 429;
 		return;
 	}
 	int64_t id = 0;
 	char *hash = NULL;
 	struct db_stmt *st = db_queryf(r->db,
-				       "SELECT id, password_hash FROM users "
-				       "WHERE email = ? AND disabled = 0",
-				       "s", email);
+	                               "SELECT id, password_hash FROM users "
+	                               "WHERE email = ? AND disabled = 0",
+	                               "s", email);
 	if (st && db_step(st) == DB_ROW) {
 		id = db_col_int64(st, 0);
 		hash = xstrdup(db_col_text(st, 1));
@@ -95,7 +95,8 @@ static void login_post(struct req *r)
 static void logout_post(struct req *r)
 {
 	if (r->user)
-		audit_write_id(r->db, r->user->id, "web", "logout", "user", r->user->id, NULL, NULL);
+		audit_write_id(r->db, r->user->id, "web", "logout", "user", r->user->id, NULL,
+		               NULL);
 	auth_session_close(r);
 	resp_redirect(r, "/");
 }
@@ -109,36 +110,37 @@ static void account_page(struct req *r, const char *notice, const char *error)
 	if (error)
 		page_notice(r, "error", error);
 	html_printf(&r->out,
-		    "<dl class=\"facts\"><div><dt>Adresse électronique</dt><dd>%s</dd></div>"
-		    "<div><dt>Rôle général</dt><dd>%s</dd></div></dl>\n",
-		    r->user->email, role_label(r->user->role));
+	            "<dl class=\"facts\"><div><dt>Adresse électronique</dt><dd>%s</dd></div>"
+	            "<div><dt>Rôle général</dt><dd>%s</dd></div></dl>\n",
+	            r->user->email, role_label(r->user->role));
 	buf_puts(&r->out, "<div class=\"columns\"><section><h2>Mon nom</h2>"
-			  "<form method=\"post\" action=\"/compte\" class=\"form\">");
+	                  "<form method=\"post\" action=\"/compte\" class=\"form\">");
 	page_csrf(r);
-	html_printf(&r->out,
-		    "<input type=\"hidden\" name=\"action\" value=\"name\">"
-		    "<div class=\"field\"><label for=\"name\">Nom affiché</label>"
-		    "<input id=\"name\" name=\"name\" required maxlength=\"200\" value=\"%s\" "
-		    "autocomplete=\"name\"></div>"
-		    "<button class=\"button\" type=\"submit\">Enregistrer</button></form></section>",
-		    r->user->name);
+	html_printf(
+	    &r->out,
+	    "<input type=\"hidden\" name=\"action\" value=\"name\">"
+	    "<div class=\"field\"><label for=\"name\">Nom affiché</label>"
+	    "<input id=\"name\" name=\"name\" required maxlength=\"200\" value=\"%s\" "
+	    "autocomplete=\"name\"></div>"
+	    "<button class=\"button\" type=\"submit\">Enregistrer</button></form></section>",
+	    r->user->name);
 	buf_puts(&r->out, "<section><h2>Mot de passe</h2>"
-			  "<form method=\"post\" action=\"/compte\" class=\"form\">");
+	                  "<form method=\"post\" action=\"/compte\" class=\"form\">");
 	page_csrf(r);
 	buf_puts(&r->out,
-		 "<input type=\"hidden\" name=\"action\" value=\"password\">"
-		 "<div class=\"field\"><label for=\"current\">Mot de passe actuel</label>"
-		 "<input id=\"current\" name=\"current\" type=\"password\" required "
-		 "autocomplete=\"current-password\"></div>"
-		 "<div class=\"field\"><label for=\"new\">Nouveau mot de passe</label>"
-		 "<input id=\"new\" name=\"new\" type=\"password\" required minlength=\"10\" "
-		 "autocomplete=\"new-password\" aria-describedby=\"new-hint\">"
-		 "<p class=\"hint\" id=\"new-hint\">10 caractères au moins.</p></div>"
-		 "<div class=\"field\"><label for=\"confirm\">Confirmation</label>"
-		 "<input id=\"confirm\" name=\"confirm\" type=\"password\" required "
-		 "autocomplete=\"new-password\"></div>"
-		 "<button class=\"button\" type=\"submit\">Changer le mot de passe</button>"
-		 "</form></section></div>\n");
+	         "<input type=\"hidden\" name=\"action\" value=\"password\">"
+	         "<div class=\"field\"><label for=\"current\">Mot de passe actuel</label>"
+	         "<input id=\"current\" name=\"current\" type=\"password\" required "
+	         "autocomplete=\"current-password\"></div>"
+	         "<div class=\"field\"><label for=\"new\">Nouveau mot de passe</label>"
+	         "<input id=\"new\" name=\"new\" type=\"password\" required minlength=\"10\" "
+	         "autocomplete=\"new-password\" aria-describedby=\"new-hint\">"
+	         "<p class=\"hint\" id=\"new-hint\">10 caractères au moins.</p></div>"
+	         "<div class=\"field\"><label for=\"confirm\">Confirmation</label>"
+	         "<input id=\"confirm\" name=\"confirm\" type=\"password\" required "
+	         "autocomplete=\"new-password\"></div>"
+	         "<button class=\"button\" type=\"submit\">Changer le mot de passe</button>"
+	         "</form></section></div>\n");
 	page_end(r);
 }
 
@@ -164,10 +166,10 @@ static void account_post(struct req *r)
 		int rc = db_begin(r->db);
 		if (rc == DB_OK)
 			rc = db_execf(r->db, "UPDATE users SET name = ? WHERE id = ?", "sI", name,
-				      r->user->id);
+			              r->user->id);
 		if (rc == DB_OK)
 			rc = audit_write_id(r->db, r->user->id, "web", "update", "user",
-					    r->user->id, b, a);
+			                    r->user->id, b, a);
 		if (rc == DB_OK)
 			rc = db_commit(r->db);
 		else
@@ -183,8 +185,8 @@ static void account_post(struct req *r)
 	}
 	if (action && !strcmp(action, "password")) {
 		char *hash = NULL;
-		struct db_stmt *st = db_queryf(r->db, "SELECT password_hash FROM users WHERE id = ?",
-					       "I", r->user->id);
+		struct db_stmt *st = db_queryf(
+		    r->db, "SELECT password_hash FROM users WHERE id = ?", "I", r->user->id);
 		if (st && db_step(st) == DB_ROW)
 			hash = xstrdup(db_col_text(st, 0));
 		db_finalize(st);
@@ -192,9 +194,9 @@ static void account_post(struct req *r)
 		free(hash);
 		const char *nw = req_form(r, "new"), *confirm = req_form(r, "confirm");
 		const char *why = !ok ? "Le mot de passe actuel est incorrect."
-				  : (!nw || !confirm || strcmp(nw, confirm) != 0)
-					  ? "La confirmation ne correspond pas au nouveau mot de passe."
-					  : NULL;
+		                  : (!nw || !confirm || strcmp(nw, confirm) != 0)
+		                      ? "La confirmation ne correspond pas au nouveau mot de passe."
+		                      : NULL;
 		if (why || user_set_password(r->db, r->user->id, nw, r->user->id, "web", &err)) {
 			account_page(r, NULL, why ? why : err);
 			r->status = 422;
@@ -208,10 +210,10 @@ static void account_post(struct req *r)
 }
 
 const struct route account_routes[] = {
-	{M_GET, "/connexion", ACC_PUBLIC, login_get, "Formulaire de connexion"},
-	{M_POST, "/connexion", ACC_PUBLIC, login_post, "Connexion (adresse, mot de passe)"},
-	{M_POST, "/deconnexion", ACC_PUBLIC, logout_post, "Déconnexion"},
-	{M_GET, "/compte", ACC_LOGIN, account_get, "Mon compte"},
-	{M_POST, "/compte", ACC_LOGIN, account_post, "Modifier mon nom ou mon mot de passe"},
-	{0},
+    {M_GET, "/connexion", ACC_PUBLIC, login_get, "Formulaire de connexion"},
+    {M_POST, "/connexion", ACC_PUBLIC, login_post, "Connexion (adresse, mot de passe)"},
+    {M_POST, "/deconnexion", ACC_PUBLIC, logout_post, "Déconnexion"},
+    {M_GET, "/compte", ACC_LOGIN, account_get, "Mon compte"},
+    {M_POST, "/compte", ACC_LOGIN, account_post, "Modifier mon nom ou mon mot de passe"},
+    {0},
 };

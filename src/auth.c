@@ -12,13 +12,13 @@
 
 #define SESSION_SECONDS (7L * 24 * 3600)
 #define THROTTLE_WINDOW 900 /* seconds */
-#define THROTTLE_MAX 5      /* failures per window */
+#define THROTTLE_MAX    5   /* failures per window */
 
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX])
 {
 	return crypto_pwhash_str(out, password, strlen(password),
-				 crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				 crypto_pwhash_MEMLIMIT_INTERACTIVE);
+	                         crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                         crypto_pwhash_MEMLIMIT_INTERACTIVE);
 }
 
 int auth_password_verify(const char *hash, const char *password)
@@ -61,9 +61,9 @@ static const struct {
 	enum role role;
 	const char *name, *label;
 } roles[] = {
-	{ROLE_ADMIN, "admin", "administrateur"},     {ROLE_COORDINATOR, "coordinator", "coordinateur"},
-	{ROLE_PILOT, "pilot", "pilote"},             {ROLE_PARTNER, "partner", "partenaire"},
-	{ROLE_READER, "reader", "lecteur"},          {ROLE_PUBLIC, "public", "visiteur"},
+    {ROLE_ADMIN, "admin", "administrateur"}, {ROLE_COORDINATOR, "coordinator", "coordinateur"},
+    {ROLE_PILOT, "pilot", "pilote"},         {ROLE_PARTNER, "partner", "partenaire"},
+    {ROLE_READER, "reader", "lecteur"},      {ROLE_PUBLIC, "public", "visiteur"},
 };
 
 enum role role_parse(const char *name)
@@ -102,9 +102,9 @@ void user_free(struct user *u)
 struct user *user_load(struct db *db, int64_t id)
 {
 	struct db_stmt *st = db_queryf(db,
-				       "SELECT id, email, name, role FROM users "
-				       "WHERE id = ? AND disabled = 0",
-				       "I", id);
+	                               "SELECT id, email, name, role FROM users "
+	                               "WHERE id = ? AND disabled = 0",
+	                               "I", id);
 	if (!st)
 		return NULL;
 	struct user *u = NULL;
@@ -122,7 +122,7 @@ struct user *user_load(struct db *db, int64_t id)
 static void set_cookie(struct req *r, const char *name, const char *value, long max_age)
 {
 	char *c = xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s", name, value,
-			    max_age, server_config(r->srv)->secure_cookies ? "; Secure" : "");
+	                    max_age, server_config(r->srv)->secure_cookies ? "; Secure" : "");
 	resp_header(r, "Set-Cookie", c);
 	free(c);
 }
@@ -150,9 +150,9 @@ void auth_load_session(struct req *r)
 		hash_hex(tok, h);
 		time_iso_now(now);
 		struct db_stmt *st = db_queryf(r->db,
-					       "SELECT user_id, csrf FROM sessions "
-					       "WHERE token_hash = ? AND expires_at > ?",
-					       "ss", h, now);
+		                               "SELECT user_id, csrf FROM sessions "
+		                               "WHERE token_hash = ? AND expires_at > ?",
+		                               "ss", h, now);
 		if (st && db_step(st) == DB_ROW) {
 			r->user = user_load(r->db, db_col_int64(st, 0));
 			if (r->user)
@@ -183,9 +183,9 @@ int auth_session_open(struct req *r, int64_t user_id)
 	/* Old sessions are purged as new ones open. */
 	db_execf(r->db, "DELETE FROM sessions WHERE expires_at <= ?", "s", now);
 	if (db_execf(r->db,
-		     "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) "
-		     "VALUES (?, ?, ?, ?, ?)",
-		     "sIsss", h, user_id, csrf, now, exp) != DB_OK)
+	             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) "
+	             "VALUES (?, ?, ?, ?, ?)",
+	             "sIsss", h, user_id, csrf, now, exp) != DB_OK)
 		return -1;
 	set_cookie(r, SESSION_COOKIE, tok, SESSION_SECONDS);
 	memcpy(r->csrf, csrf, sizeof csrf);
@@ -219,9 +219,9 @@ int auth_throttled(struct db *db, const char *email, const char *ip)
 	time_iso_from_now(since, -THROTTLE_WINDOW);
 	int64_t by_email = 0, by_ip = 0;
 	db_int64f(db, &by_email, "SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?",
-		  "ss", ke, since);
-	db_int64f(db, &by_ip, "SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?",
-		  "ss", ki, since);
+	          "ss", ke, since);
+	db_int64f(db, &by_ip, "SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?", "ss",
+	          ki, since);
 	return by_email >= THROTTLE_MAX || by_ip >= THROTTLE_MAX * 4;
 }
 

@@ -6,11 +6,11 @@
 
 #include <stdint.h>
 
-#define AUTH_HASH_MAX 128       /* crypto_pwhash_STRBYTES */
-#define AUTH_MIN_PASSWORD 10    /* characters (bytes) */
+#define AUTH_HASH_MAX     128 /* crypto_pwhash_STRBYTES */
+#define AUTH_MIN_PASSWORD 10  /* characters (bytes) */
 #define AUTH_MAX_PASSWORD 1024
-#define SESSION_COOKIE "maillage_session"
-#define CSRF_COOKIE "maillage_csrf"
+#define SESSION_COOKIE    "maillage_session"
+#define CSRF_COOKIE       "maillage_csrf"
 
 /* Hash a password with Argon2id into out. 0 on success. */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX]);
@@ -21,9 +21,9 @@ const char *auth_password_problem(const char *password);
 /* NULL when the e-mail address looks valid, else a French reason (static string). */
 const char *auth_email_problem(const char *email);
 
-enum role role_parse(const char *name);    /* ROLE_NONE when unknown */
-const char *role_name(enum role role);     /* "admin", "coordinator"… */
-const char *role_label(enum role role);    /* "administrateur", "coordinateur"… */
+enum role role_parse(const char *name); /* ROLE_NONE when unknown */
+const char *role_name(enum role role);  /* "admin", "coordinator"… */
+const char *role_label(enum role role); /* "administrateur", "coordinateur"… */
 
 void user_free(struct user *u);
 /* Load an active user by id or e-mail; NULL when missing or disabled. Caller frees. */

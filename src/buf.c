@@ -103,12 +103,23 @@ void buf_html(struct buf *b, const char *s)
 	for (; *s; s++) {
 		const char *rep;
 		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		buf_append(b, run, (size_t)(s - run));
 		buf_puts(b, rep);
@@ -161,8 +172,12 @@ void html_vprintf(struct buf *b, const char *fmt, va_list ap)
 		}
 		char tmp[32];
 		switch (*p) {
-		case 's': buf_html(b, va_arg(ap, const char *)); break;
-		case 'R': buf_puts(b, va_arg(ap, const char *)); break;
+		case 's':
+			buf_html(b, va_arg(ap, const char *));
+			break;
+		case 'R':
+			buf_puts(b, va_arg(ap, const char *));
+			break;
 		case 'u': {
 			struct buf u = {0};
 			buf_url(&u, va_arg(ap, const char *));
@@ -170,8 +185,13 @@ void html_vprintf(struct buf *b, const char *fmt, va_list ap)
 			buf_free(&u);
 			break;
 		}
-		case 'd': snprintf(tmp, sizeof tmp, "%d", va_arg(ap, int)); buf_puts(b, tmp); break;
-		case 'f': put_double(b, va_arg(ap, double), prec); break;
+		case 'd':
+			snprintf(tmp, sizeof tmp, "%d", va_arg(ap, int));
+			buf_puts(b, tmp);
+			break;
+		case 'f':
+			put_double(b, va_arg(ap, double), prec);
+			break;
 		case 'z':
 			if (p[1] != 'u')
 				goto bad;
@@ -191,7 +211,9 @@ void html_vprintf(struct buf *b, const char *fmt, va_list ap)
 			}
 			buf_puts(b, tmp);
 			break;
-		case '%': buf_putc(b, '%'); break;
+		case '%':
+			buf_putc(b, '%');
+			break;
 		default:
 		bad:
 			fprintf(stderr, "maillage: bad html_printf format: %s\n", fmt);

@@ -11,9 +11,9 @@
  * out-of-memory as fatal rather than threading the error through every renderer.
  */
 struct buf {
-	char *data;  /* NUL-terminated once anything was written; NULL before */
-	size_t len;  /* bytes written, without the terminator */
-	size_t cap;  /* bytes allocated */
+	char *data; /* NUL-terminated once anything was written; NULL before */
+	size_t len; /* bytes written, without the terminator */
+	size_t cap; /* bytes allocated */
 };
 
 void buf_free(struct buf *b);

@@ -38,17 +38,17 @@ struct opt {
 };
 
 struct cmd {
-	const char *name;    /* "serve", "user add"… */
-	const char *args;    /* positional arguments, for the usage line */
-	int nargs;           /* how many positional arguments are required */
+	const char *name; /* "serve", "user add"… */
+	const char *args; /* positional arguments, for the usage line */
+	int nargs;        /* how many positional arguments are required */
 	const char *summary;
 	const struct opt *opts;
 	int (*run)(char **args, const char **vals);
 };
 
 static const struct opt DB = {"--db", 1,
-			      "base de données : chemin d'un fichier SQLite ou adresse "
-			      "postgresql://utilisateur@hôte:port/base (ou variable MAILLAGE_DB)"};
+                              "base de données : chemin d'un fichier SQLite ou adresse "
+                              "postgresql://utilisateur@hôte:port/base (ou variable MAILLAGE_DB)"};
 
 /* --- helpers -------------------------------------------------------------------------------- */
 
@@ -100,7 +100,7 @@ static int run_init(char **args, const char **vals)
 	const char *url = db_url(vals);
 	if (url && strncmp(url, "postgres", 8) && file_exists(url)) {
 		fprintf(stderr, "maillage : « %s » existe déjà ; son schéma sera mis à jour.\n",
-			url);
+		        url);
 	}
 	struct db *db = open_db(vals);
 	if (!db)
@@ -119,9 +119,9 @@ static int run_demo(char **args, const char **vals)
 	if (url && strncmp(url, "postgres", 8) && file_exists(url)) {
 		if (!opt_val(current, vals, "--force")) {
 			fprintf(stderr,
-				"maillage : « %s » existe déjà. Ajoutez --force pour le remplacer "
-				"par la démonstration.\n",
-				url);
+			        "maillage : « %s » existe déjà. Ajoutez --force pour le remplacer "
+			        "par la démonstration.\n",
+			        url);
 			return 1;
 		}
 		const char *suffixes[] = {"", "-wal", "-shm"};
@@ -140,13 +140,13 @@ static int run_demo(char **args, const char **vals)
 			fprintf(stderr, "maillage : %s\n", err);
 		else if (!db_is_empty(pg) && !opt_val(current, vals, "--force")) {
 			fprintf(stderr,
-				"maillage : la base « %s » n'est pas vide. Ajoutez --force pour la "
-				"remplacer par la démonstration.\n",
-				shown);
+			        "maillage : la base « %s » n'est pas vide. Ajoutez --force pour la "
+			        "remplacer par la démonstration.\n",
+			        shown);
 			bad = 1;
 		} else if (!db_is_empty(pg) && db_wipe(pg) != DB_OK) {
-			fprintf(stderr, "maillage : impossible de vider la base « %s » : %s\n", shown,
-				db_errmsg(pg));
+			fprintf(stderr, "maillage : impossible de vider la base « %s » : %s\n",
+			        shown, db_errmsg(pg));
 			bad = 1;
 		}
 		free(err);
@@ -176,8 +176,8 @@ static int run_demo(char **args, const char **vals)
 	       "%lld communes, %lld acteurs.\n"
 	       "Comptes de démonstration (mot de passe « %s ») : %s (administration), "
 	       "coordination@, pilote@, partenaire@, lecture@demo.maillage.fr.\n",
-	       shown_url, (long long)plans, (long long)nodes, (long long)communes, (long long)actors,
-	       DEMO_PASSWORD, DEMO_ADMIN);
+	       shown_url, (long long)plans, (long long)nodes, (long long)communes,
+	       (long long)actors, DEMO_PASSWORD, DEMO_ADMIN);
 	free(shown_url);
 	db_close(db);
 	return 0;
@@ -199,13 +199,13 @@ static int run_serve(char **args, const char **vals)
 		return 1;
 	db_close(db);
 	struct server_config cfg = {
-		.db_url = db_url(vals),
-		.listen = opt_val(current, vals, "--listen") ? opt_val(current, vals, "--listen")
-							     : "127.0.0.1:8080",
-		.threads = 4,
-		.max_body = 10u << 20,
-		.secure_cookies = opt_val(current, vals, "--secure-cookies") != NULL,
-		.quiet = opt_val(current, vals, "--quiet") != NULL,
+	    .db_url = db_url(vals),
+	    .listen = opt_val(current, vals, "--listen") ? opt_val(current, vals, "--listen")
+	                                                 : "127.0.0.1:8080",
+	    .threads = 4,
+	    .max_body = 10u << 20,
+	    .secure_cookies = opt_val(current, vals, "--secure-cookies") != NULL,
+	    .quiet = opt_val(current, vals, "--quiet") != NULL,
 	};
 	const char *t = opt_val(current, vals, "--threads");
 	int64_t n;
@@ -218,7 +218,7 @@ static int run_serve(char **args, const char **vals)
 	const char *mb = opt_val(current, vals, "--max-body");
 	if (mb && (parse_int64(mb, &n) || n < 1024 || n > (1LL << 30))) {
 		fprintf(stderr, "maillage : --max-body attend un nombre d'octets entre 1024 et "
-				"1073741824\n");
+		                "1073741824\n");
 		return 2;
 	}
 	if (mb)
@@ -282,7 +282,8 @@ static int run_user_add(char **args, const char **vals)
 	const char *name = opt_val(current, vals, "--name");
 	const char *role = opt_val(current, vals, "--role");
 	if (!name || !role || !opt_val(current, vals, "--password-stdin")) {
-		fprintf(stderr, "maillage : --name, --role et --password-stdin sont obligatoires\n");
+		fprintf(stderr,
+		        "maillage : --name, --role et --password-stdin sont obligatoires\n");
 		return 2;
 	}
 	char *pw = read_password_stdin();
@@ -317,7 +318,7 @@ static int run_user_list(char **args, const char **vals)
 	if (!db)
 		return 1;
 	struct db_stmt *st = db_prepare(db, "SELECT id, email, name, role, disabled FROM users "
-					    "ORDER BY id");
+	                                    "ORDER BY id");
 	printf("%-4s  %-36s  %-12s  %-9s  %s\n", "n°", "adresse", "rôle", "état", "nom");
 	while (st && db_step(st) == DB_ROW)
 		printf("%-4lld  %-36s  %-12s  %-9s  %s\n", (long long)db_col_int64(st, 0),
@@ -373,7 +374,7 @@ static int year_opt(const char *name, const char *v)
 		return 0;
 	if (parse_int64(v, &y) || y < 1900 || y > 2200) {
 		fprintf(stderr, "maillage %s : %s attend une année entre 1900 et 2200\n",
-			current->name, name);
+		        current->name, name);
 		return -1;
 	}
 	return (int)y;
@@ -403,9 +404,9 @@ static int run_import_plan(char **args, const char **vals)
 	}
 	if ((uint64_t)sb.st_size > PLAN_IO_MAX_BYTES) {
 		fprintf(stderr,
-			"maillage : import refusé, rien n'a été enregistré : le fichier fait "
-			"%.1f Mo, la limite est de %u Mo.\n",
-			(double)sb.st_size / (1024.0 * 1024.0), PLAN_IO_MAX_BYTES >> 20);
+		        "maillage : import refusé, rien n'a été enregistré : le fichier fait "
+		        "%.1f Mo, la limite est de %u Mo.\n",
+		        (double)sb.st_size / (1024.0 * 1024.0), PLAN_IO_MAX_BYTES >> 20);
 		return 1;
 	}
 	size_t len;
@@ -432,7 +433,7 @@ static int run_import_plan(char **args, const char **vals)
 	if (rc) {
 		char *text = plan_io_errors_text(&errs);
 		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré (%s) :\n%s\n",
-			path, text);
+		        path, text);
 		free(text);
 		plan_io_errors_free(&errs);
 		return 1;
@@ -452,13 +453,14 @@ static int run_export_plan(char **args, const char **vals)
 	int64_t id;
 	if (parse_int64(args[0], &id) || id < 1) {
 		fprintf(stderr, "maillage export plan : « %s » n'est pas un numéro de plan\n",
-			args[0]);
+		        args[0]);
 		return 2;
 	}
 	const char *out = opt_val(current, vals, "-o");
 	const char *fq = opt_val(current, vals, "--format");
-	enum plan_io_format fmt = fq ? plan_io_format_parse(fq)
-				     : out ? plan_io_format_guess(out, "", 0) : PLAN_IO_NONE;
+	enum plan_io_format fmt = fq    ? plan_io_format_parse(fq)
+	                          : out ? plan_io_format_guess(out, "", 0)
+	                                : PLAN_IO_NONE;
 	if (!fq && out && !strchr(out, '.'))
 		fmt = PLAN_IO_NONE;
 	if (fmt == PLAN_IO_NONE || fmt == PLAN_IO_MARKDOWN) {
@@ -467,7 +469,7 @@ static int run_export_plan(char **args, const char **vals)
 	}
 	if (fmt == PLAN_IO_XLSX && !out && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "maillage export plan : un classeur XLSX est un fichier binaire ; "
-				"indiquez -o FICHIER.xlsx ou redirigez la sortie\n");
+		                "indiquez -o FICHIER.xlsx ou redirigez la sortie\n");
 		return 2;
 	}
 	struct db *db = open_db(vals);
@@ -497,7 +499,7 @@ static int run_export_plan(char **args, const char **vals)
 	buf_free(&b);
 	if (bad) {
 		fprintf(stderr, "maillage : écriture incomplète%s%s\n", out ? " de " : "",
-			out ? out : "");
+		        out ? out : "");
 		return 1;
 	}
 	if (out)
@@ -530,39 +532,41 @@ static int run_routes(char **args, const char **vals)
 static const struct opt no_opts[] = {{0}};
 static const struct opt db_opts[] = {DB, {0}};
 static const struct opt demo_opts[] = {
-	DB, {"--force", 0, "remplacer le fichier s'il existe déjà"}, {0}};
+    DB, {"--force", 0, "remplacer le fichier s'il existe déjà"}, {0}};
 static const struct opt serve_opts[] = {
-	DB,
-	{"--listen", 1, "adresse et port d'écoute (défaut 127.0.0.1:8080 ; port 0 : au hasard)"},
-	{"--threads", 1, "nombre de fils de traitement (défaut 4)"},
-	{"--max-body", 1, "taille maximale d'une requête en octets (défaut 10485760)"},
-	{"--secure-cookies", 0, "cookies « Secure » (derrière un proxy HTTPS)"},
-	{"--quiet", 0, "ne pas journaliser les requêtes"},
-	{"--smtp", 1,
-	 "relais SMTP des notifications par courriel, smtp://hôte[:port] (sans TLS ni "
-	 "authentification : un relais local ; facultatif)"},
-	{"--smtp-from", 1, "expéditeur des courriels (défaut maillage@localhost)"},
-	{0}};
+    DB,
+    {"--listen", 1, "adresse et port d'écoute (défaut 127.0.0.1:8080 ; port 0 : au hasard)"},
+    {"--threads", 1, "nombre de fils de traitement (défaut 4)"},
+    {"--max-body", 1, "taille maximale d'une requête en octets (défaut 10485760)"},
+    {"--secure-cookies", 0, "cookies « Secure » (derrière un proxy HTTPS)"},
+    {"--quiet", 0, "ne pas journaliser les requêtes"},
+    {"--smtp", 1,
+     "relais SMTP des notifications par courriel, smtp://hôte[:port] (sans TLS ni "
+     "authentification : un relais local ; facultatif)"},
+    {"--smtp-from", 1, "expéditeur des courriels (défaut maillage@localhost)"},
+    {0}};
 static const struct opt user_add_opts[] = {
-	DB,
-	{"--name", 1, "nom affiché"},
-	{"--role", 1, "admin, coordinator, pilot, partner ou reader"},
-	{"--password-stdin", 0, "lire le mot de passe (10 caractères au moins) sur l'entrée "
-				"standard"},
-	{0}};
+    DB,
+    {"--name", 1, "nom affiché"},
+    {"--role", 1, "admin, coordinator, pilot, partner ou reader"},
+    {"--password-stdin", 0,
+     "lire le mot de passe (10 caractères au moins) sur l'entrée "
+     "standard"},
+    {0}};
 static const struct opt cog_opts[] = {
-	DB, {"--cities", 1, "fichier GeoNames cities500.txt (défaut : DOSSIER/cities500.txt)"}, {0}};
+    DB, {"--cities", 1, "fichier GeoNames cities500.txt (défaut : DOSSIER/cities500.txt)"}, {0}};
 
 static const struct opt import_plan_opts[] = {
-	DB,
-	{"--dry-run", 0, "simulation : tout vérifier et résumer ce qui serait créé, sans rien "
-			 "enregistrer"},
-	{"--format", 1, "csv, md ou json (défaut : d'après l'extension du fichier)"},
-	{"--title", 1, "titre du plan (remplace celui du fichier)"},
-	{"--kind", 1, "type du plan : ctg, schema, projet_social ou autre"},
-	{"--start-year", 1, "année de début"},
-	{"--end-year", 1, "année de fin"},
-	{0}};
+    DB,
+    {"--dry-run", 0,
+     "simulation : tout vérifier et résumer ce qui serait créé, sans rien "
+     "enregistrer"},
+    {"--format", 1, "csv, md ou json (défaut : d'après l'extension du fichier)"},
+    {"--title", 1, "titre du plan (remplace celui du fichier)"},
+    {"--kind", 1, "type du plan : ctg, schema, projet_social ou autre"},
+    {"--start-year", 1, "année de début"},
+    {"--end-year", 1, "année de fin"},
+    {0}};
 /* `report bilan` and `report newsletter`: the documents of src/report.c, written to -o. */
 static int run_report_bilan(char **args, const char **vals)
 {
@@ -570,7 +574,7 @@ static int run_report_bilan(char **args, const char **vals)
 	if (!db)
 		return 1;
 	int rc = report_cli_bilan(db, args[0], opt_val(current, vals, "--year"),
-				  opt_val(current, vals, "--format"), opt_val(current, vals, "-o"));
+	                          opt_val(current, vals, "--format"), opt_val(current, vals, "-o"));
 	db_close(db);
 	return rc;
 }
@@ -580,32 +584,31 @@ static int run_report_newsletter(char **args, const char **vals)
 	struct db *db = open_db(vals);
 	if (!db)
 		return 1;
-	int rc = report_cli_newsletter(db, args[0], opt_val(current, vals, "--from"),
-				       opt_val(current, vals, "--to"),
-				       opt_val(current, vals, "--format"),
-				       opt_val(current, vals, "-o"));
+	int rc = report_cli_newsletter(
+	    db, args[0], opt_val(current, vals, "--from"), opt_val(current, vals, "--to"),
+	    opt_val(current, vals, "--format"), opt_val(current, vals, "-o"));
 	db_close(db);
 	return rc;
 }
 
 static const struct opt report_bilan_opts[] = {
-	DB,
-	{"--year", 1, "année du bilan (sans --year : la revue à mi-parcours)"},
-	{"--format", 1, "html, pdf ou xlsx (défaut : html)"},
-	{"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
-	{0}};
+    DB,
+    {"--year", 1, "année du bilan (sans --year : la revue à mi-parcours)"},
+    {"--format", 1, "html, pdf ou xlsx (défaut : html)"},
+    {"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
+    {0}};
 static const struct opt report_newsletter_opts[] = {
-	DB,
-	{"--from", 1, "premier jour de la période (AAAA-MM-JJ)"},
-	{"--to", 1, "dernier jour de la période (AAAA-MM-JJ)"},
-	{"--format", 1, "html (courriel) ou text (défaut : d'après l'extension de -o)"},
-	{"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
-	{0}};
+    DB,
+    {"--from", 1, "premier jour de la période (AAAA-MM-JJ)"},
+    {"--to", 1, "dernier jour de la période (AAAA-MM-JJ)"},
+    {"--format", 1, "html (courriel) ou text (défaut : d'après l'extension de -o)"},
+    {"-o", 1, "fichier à écrire (« - » : la sortie standard)"},
+    {0}};
 static const struct opt export_plan_opts[] = {
-	DB,
-	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o)"},
-	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o)"},
+    {"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+    {0}};
 
 /* `export meetings`: src/governance.c. */
 static int run_export_meetings(char **args, const char **vals)
@@ -620,17 +623,17 @@ static int run_export_meetings(char **args, const char **vals)
 	if (!db)
 		return 1;
 	int rc = governance_cli_export(db, fq, opt_val(current, vals, "--instance"),
-				       opt_val(current, vals, "-o"));
+	                               opt_val(current, vals, "-o"));
 	db_close(db);
 	return rc;
 }
 
 static const struct opt export_meetings_opts[] = {
-	DB,
-	{"--format", 1, "ics (iCalendar, le défaut)"},
-	{"--instance", 1, "numéro d'une instance (défaut : toutes les réunions)"},
-	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--format", 1, "ics (iCalendar, le défaut)"},
+    {"--instance", 1, "numéro d'une instance (défaut : toutes les réunions)"},
+    {"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+    {0}};
 
 /* `export grids`: src/grids.c. */
 static int run_export_grids(char **args, const char **vals)
@@ -640,7 +643,7 @@ static int run_export_grids(char **args, const char **vals)
 	if (!db)
 		return 1;
 	int rc = grids_cli_export(db, opt_val(current, vals, "--format"),
-				  opt_val(current, vals, "--plan"), opt_val(current, vals, "-o"));
+	                          opt_val(current, vals, "--plan"), opt_val(current, vals, "-o"));
 	db_close(db);
 	return rc;
 }
@@ -652,23 +655,23 @@ static int run_export_spiral(char **args, const char **vals)
 	if (!db)
 		return 1;
 	int rc = spiral_cli_export(db, args[0], opt_val(current, vals, "--format"),
-				   opt_val(current, vals, "-o"));
+	                           opt_val(current, vals, "-o"));
 	db_close(db);
 	return rc;
 }
 
 static const struct opt export_spiral_opts[] = {
-	DB,
-	{"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o, sinon csv)"},
-	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--format", 1, "csv, xlsx ou json (défaut : d'après l'extension de -o, sinon csv)"},
+    {"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+    {0}};
 
 static const struct opt export_grids_opts[] = {
-	DB,
-	{"--format", 1, "json, csv ou xlsx (défaut : d'après l'extension de -o)"},
-	{"--plan", 1, "numéro d'un plan (défaut : toutes les campagnes)"},
-	{"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--format", 1, "json, csv ou xlsx (défaut : d'après l'extension de -o)"},
+    {"--plan", 1, "numéro d'un plan (défaut : toutes les campagnes)"},
+    {"-o", 1, "fichier à écrire (défaut : la sortie standard)"},
+    {0}};
 
 /* `export datainclusion` and `import datainclusion`: src/datainclusion.c. */
 static int run_export_di(char **args, const char **vals)
@@ -677,7 +680,7 @@ static int run_export_di(char **args, const char **vals)
 	enum di_kind kind = di_kind_parse(opt_val(current, vals, "--kind"));
 	if (kind == DI_NONE) {
 		fprintf(stderr, "maillage export datainclusion : --kind attend structures ou "
-				"services\n");
+		                "services\n");
 		return 2;
 	}
 	const char *out = opt_val(current, vals, "-o");
@@ -714,12 +717,13 @@ static int run_export_di(char **args, const char **vals)
 		return 1;
 	}
 	fprintf(stderr, "%zu %s exporté%s au schéma data·inclusion%s%s.\n", n,
-		kind == DI_STRUCTURES ? "structure(s)" : "service(s)", n > 1 ? "s" : "",
-		out ? " dans " : "", out ? out : "");
+	        kind == DI_STRUCTURES ? "structure(s)" : "service(s)", n > 1 ? "s" : "",
+	        out ? " dans " : "", out ? out : "");
 	if (skipped)
-		fprintf(stderr, "%ld service(s) sans structure laissé(s) de côté (le schéma exige "
-				"une structure).\n",
-			skipped);
+		fprintf(stderr,
+		        "%ld service(s) sans structure laissé(s) de côté (le schéma exige "
+		        "une structure).\n",
+		        skipped);
 	return 0;
 }
 
@@ -729,7 +733,7 @@ static int run_import_di(char **args, const char **vals)
 	enum di_kind kind = di_kind_parse(opt_val(current, vals, "--kind"));
 	if (kind == DI_NONE) {
 		fprintf(stderr, "maillage import datainclusion : --kind attend structures ou "
-				"services\n");
+		                "services\n");
 		return 2;
 	}
 	size_t len;
@@ -751,8 +755,9 @@ static int run_import_di(char **args, const char **vals)
 	if (res.warnings.len)
 		fprintf(stderr, "Avertissements :\n%s", buf_str(&res.warnings));
 	if (rc != DB_OK || res.nerrors) {
-		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré (%s) :\n%s", path,
-			rc != DB_OK ? "erreur de la base de données\n" : buf_str(&res.errors));
+		fprintf(stderr, "maillage : import refusé, rien n'a été enregistré (%s) :\n%s",
+		        path,
+		        rc != DB_OK ? "erreur de la base de données\n" : buf_str(&res.errors));
 		di_import_result_free(&res);
 		return 1;
 	}
@@ -764,25 +769,25 @@ static int run_import_di(char **args, const char **vals)
 }
 
 static const struct opt export_di_opts[] = {
-	DB,
-	{"--kind", 1, "structures ou services"},
-	{"-o", 1, "fichier JSON à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--kind", 1, "structures ou services"},
+    {"-o", 1, "fichier JSON à écrire (défaut : la sortie standard)"},
+    {0}};
 static const struct opt import_di_opts[] = {
-	DB,
-	{"--kind", 1, "structures ou services"},
-	{"--dry-run", 0, "simulation : tout vérifier sans rien enregistrer"},
-	{0}};
+    DB,
+    {"--kind", 1, "structures ou services"},
+    {"--dry-run", 0, "simulation : tout vérifier sans rien enregistrer"},
+    {0}};
 
 /* `access`: the 2SFCA accessibility of every commune (src/access_cli.c), as CSV. */
 static int run_access(char **args, const char **vals)
 {
 	(void)args;
 	struct access_cli_opts o = {
-	    opt_val(current, vals, "--service"), opt_val(current, vals, "--band"),
+	    opt_val(current, vals, "--service"),     opt_val(current, vals, "--band"),
 	    opt_val(current, vals, "--max-minutes"), opt_val(current, vals, "--decay"),
-	    opt_val(current, vals, "--detour"), opt_val(current, vals, "--speed"),
-	    opt_val(current, vals, "--od"), opt_val(current, vals, "-o")};
+	    opt_val(current, vals, "--detour"),      opt_val(current, vals, "--speed"),
+	    opt_val(current, vals, "--od"),          opt_val(current, vals, "-o")};
 	int rc = access_cli_check(&o);
 	if (rc)
 		return rc;
@@ -796,38 +801,39 @@ static int run_access(char **args, const char **vals)
 
 /* --- national scale: generator, copy, backup, roll-up (gen.c, dbcopy.c, rollup.c) --- */
 static const struct opt gen_opts[] = {
-	DB,
-	{"--scale", 1, "national (défaut), departement ou small"},
-	{"--seed", 1, "graine du générateur (défaut 1) : même graine, mêmes données"},
-	{"--geo", 1, "dossier data/ du paquet npm @etalab/decoupage-administratif (communes de "
-		     "France ; sans lui : Drôme et Ardèche intégrées, refusé pour national)"},
-	{0}};
+    DB,
+    {"--scale", 1, "national (défaut), departement ou small"},
+    {"--seed", 1, "graine du générateur (défaut 1) : même graine, mêmes données"},
+    {"--geo", 1,
+     "dossier data/ du paquet npm @etalab/decoupage-administratif (communes de "
+     "France ; sans lui : Drôme et Ardèche intégrées, refusé pour national)"},
+    {0}};
 static int run_gen(char **args, const char **vals)
 {
 	(void)args;
 	return gen_cli(db_url(vals), opt_val(current, vals, "--scale"),
-		       opt_val(current, vals, "--seed"), opt_val(current, vals, "--geo"));
+	               opt_val(current, vals, "--seed"), opt_val(current, vals, "--geo"));
 }
 static const struct opt db_copy_opts[] = {
-	{"--from", 1, "base source (fichier SQLite ou postgresql://…), lue sans être modifiée"},
-	{"--to", 1, "base cible, vide (créée et migrée au besoin)"},
-	{"--force", 0, "remplacer le contenu d'une cible qui n'est pas vide"},
-	{0}};
+    {"--from", 1, "base source (fichier SQLite ou postgresql://…), lue sans être modifiée"},
+    {"--to", 1, "base cible, vide (créée et migrée au besoin)"},
+    {"--force", 0, "remplacer le contenu d'une cible qui n'est pas vide"},
+    {0}};
 static int run_db_copy(char **args, const char **vals)
 {
 	(void)args;
 	return dbcopy_cli_copy(opt_val(current, vals, "--from"), opt_val(current, vals, "--to"),
-			       opt_val(current, vals, "--force") != NULL);
+	                       opt_val(current, vals, "--force") != NULL);
 }
 static const struct opt backup_opts[] = {
-	DB, {"-o", 1, "fichier de sauvegarde à écrire (SQLite ; il ne doit pas exister)"}, {0}};
+    DB, {"-o", 1, "fichier de sauvegarde à écrire (SQLite ; il ne doit pas exister)"}, {0}};
 static int run_backup(char **args, const char **vals)
 {
 	(void)args;
 	return dbcopy_cli_backup(db_url(vals), opt_val(current, vals, "-o"));
 }
 static const struct opt restore_opts[] = {
-	DB, {"--force", 0, "remplacer le contenu d'une base qui n'est pas vide"}, {0}};
+    DB, {"--force", 0, "remplacer le contenu d'une base qui n'est pas vide"}, {0}};
 static int run_restore(char **args, const char **vals)
 {
 	return dbcopy_cli_restore(db_url(vals), args[0], opt_val(current, vals, "--force") != NULL);
@@ -840,98 +846,100 @@ static int run_rollup(char **args, const char **vals)
 }
 
 static const struct opt access_opts[] = {
-	DB,
-	{"--service", 1, "type de service : EAJE, ALSH, LAEP, FRANCE_SERVICES…"},
-	{"--band", 1, "tranche d'âge de la demande : 0-2, 3-5, 6-11, 12-17, 18-24, 25-59, 60-74, 75+"},
-	{"--max-minutes", 1, "temps de trajet maximal en minutes"},
-	{"--decay", 1, "décroissance : gaussian (défaut), linear, step[:10=1,20=0.66,30=0.33] ou none"},
-	{"--detour", 1, "facteur de détour routier (défaut 1.3)"},
-	{"--speed", 1, "vitesse moyenne en km/h (défaut 50)"},
-	{"--od", 1, "matrice de temps importée (CSV commune;destination;minutes ; destination : "
-		    "code de commune ou s:NUMÉRO d'un service)"},
-	{"-o", 1, "fichier CSV (ou .xlsx) à écrire (défaut : la sortie standard)"},
-	{0}};
+    DB,
+    {"--service", 1, "type de service : EAJE, ALSH, LAEP, FRANCE_SERVICES…"},
+    {"--band", 1, "tranche d'âge de la demande : 0-2, 3-5, 6-11, 12-17, 18-24, 25-59, 60-74, 75+"},
+    {"--max-minutes", 1, "temps de trajet maximal en minutes"},
+    {"--decay", 1, "décroissance : gaussian (défaut), linear, step[:10=1,20=0.66,30=0.33] ou none"},
+    {"--detour", 1, "facteur de détour routier (défaut 1.3)"},
+    {"--speed", 1, "vitesse moyenne en km/h (défaut 50)"},
+    {"--od", 1,
+     "matrice de temps importée (CSV commune;destination;minutes ; destination : "
+     "code de commune ou s:NUMÉRO d'un service)"},
+    {"-o", 1, "fichier CSV (ou .xlsx) à écrire (défaut : la sortie standard)"},
+    {0}};
 
 static const struct cmd cmds[] = {
-	{"demo", "", 0, "créer une base avec les données de démonstration", demo_opts, run_demo},
-	{"init", "", 0, "créer une base vide (ou mettre à jour son schéma)", db_opts, run_init},
-	{"serve", "", 0, "servir l'application web et l'API", serve_opts, run_serve},
-	{"user add", "ADRESSE", 1, "créer un compte", user_add_opts, run_user_add},
-	{"user list", "", 0, "lister les comptes", db_opts, run_user_list},
-	{"user disable", "ADRESSE", 1, "désactiver un compte et fermer ses sessions", db_opts,
-	 run_user_disable},
-	{"import cog", "DOSSIER", 1,
-	 "importer la géographie officielle (communes.json, epci.json, departements.json du "
-	 "paquet @etalab/decoupage-administratif ; coordonnées GeoNames cities500.txt)",
-	 cog_opts, run_import_cog},
-	{"import plan", "FICHIER", 1,
-	 "importer un plan complet (CSV, Markdown ou JSON) : tout ou rien, erreurs avec leur "
-	 "ligne",
-	 import_plan_opts, run_import_plan},
-	{"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
-	 run_export_plan},
-	{"export meetings", "", 0,
-	 "exporter les réunions des instances (toutes ou d'une instance) en iCalendar (.ics)",
-	 export_meetings_opts, run_export_meetings},
-	{"export spiral", "NUMÉRO", 1,
-	 "exporter les ateliers et critères SPIRAL d'un plan en CSV, XLSX ou JSON",
-	 export_spiral_opts, run_export_spiral},
-	{"export grids", "", 0,
-	 "exporter les grilles d'évaluation, campagnes et évaluations en JSON, CSV ou XLSX",
-	 export_grids_opts, run_export_grids},
-	{"export datainclusion", "", 0,
-	 "exporter les structures ou les services au schéma national data·inclusion (JSON)",
-	 export_di_opts, run_export_di},
-	{"import datainclusion", "FICHIER", 1,
-	 "importer des structures ou des services data·inclusion (JSON) : tout ou rien",
-	 import_di_opts, run_import_di},
-	{"report bilan", "NUMÉRO", 1,
-	 "bilan annuel (--year) ou revue à mi-parcours d'un plan en HTML, PDF ou XLSX",
-	 report_bilan_opts, run_report_bilan},
-	{"report newsletter", "NUMÉRO", 1,
-	 "lettre trimestrielle d'un plan sur une période, en HTML (courriel) ou texte",
-	 report_newsletter_opts, run_report_newsletter},
-	{"access", "", 0,
-	 "accessibilité spatiale (2SFCA) de chaque commune à un type de service, en CSV",
-	 access_opts, run_access},
-	{"gen", "", 0,
-	 "générer des données synthétiques réalistes (plans, fiches, mesures, structures) à "
-	 "l'échelle nationale, d'un département ou réduite",
-	 gen_opts, run_gen},
-	{"db copy", "", 0,
-	 "copier toute une instance d'une base à l'autre (SQLite ⇄ PostgreSQL), vérifiée table "
-	 "par table",
-	 db_copy_opts, run_db_copy},
-	{"backup", "", 0, "sauvegarde cohérente de la base (même en service) dans un fichier SQLite",
-	 backup_opts, run_backup},
-	{"restore", "FICHIER", 1, "restaurer une sauvegarde dans une base vide (tout ou rien)",
-	 restore_opts, run_restore},
-	{"rollup", "", 0, "répartition de l'avancement de chaque plan (règle du tableau de bord)",
-	 rollup_opts, run_rollup},
-	{"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
-	{0},
+    {"demo", "", 0, "créer une base avec les données de démonstration", demo_opts, run_demo},
+    {"init", "", 0, "créer une base vide (ou mettre à jour son schéma)", db_opts, run_init},
+    {"serve", "", 0, "servir l'application web et l'API", serve_opts, run_serve},
+    {"user add", "ADRESSE", 1, "créer un compte", user_add_opts, run_user_add},
+    {"user list", "", 0, "lister les comptes", db_opts, run_user_list},
+    {"user disable", "ADRESSE", 1, "désactiver un compte et fermer ses sessions", db_opts,
+     run_user_disable},
+    {"import cog", "DOSSIER", 1,
+     "importer la géographie officielle (communes.json, epci.json, departements.json du "
+     "paquet @etalab/decoupage-administratif ; coordonnées GeoNames cities500.txt)",
+     cog_opts, run_import_cog},
+    {"import plan", "FICHIER", 1,
+     "importer un plan complet (CSV, Markdown ou JSON) : tout ou rien, erreurs avec leur "
+     "ligne",
+     import_plan_opts, run_import_plan},
+    {"export plan", "NUMÉRO", 1, "exporter un plan en CSV, XLSX ou JSON", export_plan_opts,
+     run_export_plan},
+    {"export meetings", "", 0,
+     "exporter les réunions des instances (toutes ou d'une instance) en iCalendar (.ics)",
+     export_meetings_opts, run_export_meetings},
+    {"export spiral", "NUMÉRO", 1,
+     "exporter les ateliers et critères SPIRAL d'un plan en CSV, XLSX ou JSON", export_spiral_opts,
+     run_export_spiral},
+    {"export grids", "", 0,
+     "exporter les grilles d'évaluation, campagnes et évaluations en JSON, CSV ou XLSX",
+     export_grids_opts, run_export_grids},
+    {"export datainclusion", "", 0,
+     "exporter les structures ou les services au schéma national data·inclusion (JSON)",
+     export_di_opts, run_export_di},
+    {"import datainclusion", "FICHIER", 1,
+     "importer des structures ou des services data·inclusion (JSON) : tout ou rien", import_di_opts,
+     run_import_di},
+    {"report bilan", "NUMÉRO", 1,
+     "bilan annuel (--year) ou revue à mi-parcours d'un plan en HTML, PDF ou XLSX",
+     report_bilan_opts, run_report_bilan},
+    {"report newsletter", "NUMÉRO", 1,
+     "lettre trimestrielle d'un plan sur une période, en HTML (courriel) ou texte",
+     report_newsletter_opts, run_report_newsletter},
+    {"access", "", 0,
+     "accessibilité spatiale (2SFCA) de chaque commune à un type de service, en CSV", access_opts,
+     run_access},
+    {"gen", "", 0,
+     "générer des données synthétiques réalistes (plans, fiches, mesures, structures) à "
+     "l'échelle nationale, d'un département ou réduite",
+     gen_opts, run_gen},
+    {"db copy", "", 0,
+     "copier toute une instance d'une base à l'autre (SQLite ⇄ PostgreSQL), vérifiée table "
+     "par table",
+     db_copy_opts, run_db_copy},
+    {"backup", "", 0, "sauvegarde cohérente de la base (même en service) dans un fichier SQLite",
+     backup_opts, run_backup},
+    {"restore", "FICHIER", 1, "restaurer une sauvegarde dans une base vide (tout ou rien)",
+     restore_opts, run_restore},
+    {"rollup", "", 0, "répartition de l'avancement de chaque plan (règle du tableau de bord)",
+     rollup_opts, run_rollup},
+    {"routes", "", 0, "lister les adresses servies par l'application", no_opts, run_routes},
+    {0},
 };
 
 static void usage_cmd(FILE *f, const struct cmd *c)
 {
 	fprintf(f, "Usage : maillage %s%s%s [options]\n  %s\n", c->name, *c->args ? " " : "",
-		c->args, c->summary);
+	        c->args, c->summary);
 	if (c->opts[0].name)
 		fprintf(f, "Options :\n");
 	for (int i = 0; c->opts[i].name; i++)
-		fprintf(f, "  %s%s\n      %s\n", c->opts[i].name, c->opts[i].has_arg ? " VALEUR" : "",
-			c->opts[i].help);
+		fprintf(f, "  %s%s\n      %s\n", c->opts[i].name,
+		        c->opts[i].has_arg ? " VALEUR" : "", c->opts[i].help);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "maillage %s — suivi et animation des projets sociaux de territoire\n\n"
-		   "Usage : maillage COMMANDE [arguments] [options]\n\nCommandes :\n",
-		VERSION);
+	fprintf(f,
+	        "maillage %s — suivi et animation des projets sociaux de territoire\n\n"
+	        "Usage : maillage COMMANDE [arguments] [options]\n\nCommandes :\n",
+	        VERSION);
 	for (const struct cmd *c = cmds; c->name; c++)
 		fprintf(f, "  %-18s %s\n", c->name, c->summary);
 	fprintf(f, "\n« maillage help COMMANDE » ou « maillage COMMANDE --help » détaille une "
-		   "commande.\n");
+	           "commande.\n");
 }
 
 /* Find the command named by argv[1] (and argv[2] for two-word commands). */
@@ -979,8 +987,8 @@ int cli_main(int argc, char **argv)
 	const struct cmd *c = find_cmd(argc, argv, &used);
 	if (!c) {
 		fprintf(stderr, "maillage : commande inconnue « %s%s%s »\n\n", argv[1],
-			argc > 2 && argv[2][0] != '-' ? " " : "",
-			argc > 2 && argv[2][0] != '-' ? argv[2] : "");
+		        argc > 2 && argv[2][0] != '-' ? " " : "",
+		        argc > 2 && argv[2][0] != '-' ? argv[2] : "");
 		usage(stderr);
 		return 2;
 	}
@@ -1000,11 +1008,12 @@ int cli_main(int argc, char **argv)
 			size_t len = eq ? (size_t)(eq - a) : strlen(a);
 			int k;
 			for (k = 0; c->opts[k].name; k++)
-				if (strlen(c->opts[k].name) == len && !strncmp(c->opts[k].name, a, len))
+				if (strlen(c->opts[k].name) == len &&
+				    !strncmp(c->opts[k].name, a, len))
 					break;
 			if (!c->opts[k].name) {
-				fprintf(stderr, "maillage %s : option inconnue « %.*s »\n\n", c->name,
-					(int)len, a);
+				fprintf(stderr, "maillage %s : option inconnue « %.*s »\n\n",
+				        c->name, (int)len, a);
 				usage_cmd(stderr, c);
 				return 2;
 			}
@@ -1014,15 +1023,17 @@ int cli_main(int argc, char **argv)
 				else if (i + 1 < argc)
 					vals[k] = argv[++i];
 				else {
-					fprintf(stderr, "maillage %s : l'option %s attend une valeur\n",
-						c->name, c->opts[k].name);
+					fprintf(stderr,
+					        "maillage %s : l'option %s attend une valeur\n",
+					        c->name, c->opts[k].name);
 					return 2;
 				}
 			} else {
 				if (eq) {
-					fprintf(stderr, "maillage %s : l'option %s ne prend pas de "
-							"valeur\n",
-						c->name, c->opts[k].name);
+					fprintf(stderr,
+					        "maillage %s : l'option %s ne prend pas de "
+					        "valeur\n",
+					        c->name, c->opts[k].name);
 					return 2;
 				}
 				vals[k] = "1";
@@ -1044,9 +1055,10 @@ int cli_main(int argc, char **argv)
 	for (int k = 0; c->opts[k].name; k++)
 		if (c->opts[k].name == DB.name || !strcmp(c->opts[k].name, "--db")) {
 			if (!vals[k] && !getenv("MAILLAGE_DB")) {
-				fprintf(stderr, "maillage %s : indiquez la base avec --db CHEMIN ou "
-						"la variable MAILLAGE_DB\n",
-					c->name);
+				fprintf(stderr,
+				        "maillage %s : indiquez la base avec --db CHEMIN ou "
+				        "la variable MAILLAGE_DB\n",
+				        c->name);
 				return 2;
 			}
 		}

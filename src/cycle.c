@@ -906,8 +906,8 @@ static int proposal_finish(struct db *db, int64_t user_id, const char *origin, c
  */
 static int proposal_decide_hook(struct db *db, int64_t user_id, const char *origin, int64_t id,
                                 enum decision_kind kind, const char *value, const char *date,
-                                const char *comment, int (*hook)(struct db *, void *),
-                                void *arg, char *msg, size_t n)
+                                const char *comment, int (*hook)(struct db *, void *), void *arg,
+                                char *msg, size_t n)
 {
 	int cotech = kind == DECIDE_COTECH;
 	if (cotech ? !choice_find(cotech_opinions, COUNT(cotech_opinions), value)
@@ -957,8 +957,8 @@ static int proposal_decide(struct db *db, int64_t user_id, const char *origin, i
                            enum decision_kind kind, const char *value, const char *date,
                            const char *comment, char *msg, size_t n)
 {
-	return proposal_decide_hook(db, user_id, origin, id, kind, value, date, comment, NULL,
-	                            NULL, msg, n);
+	return proposal_decide_hook(db, user_id, origin, id, kind, value, date, comment, NULL, NULL,
+	                            msg, n);
 }
 
 /* See cycle.h: the COPIL arbitration recorded by a decision of a COPIL meeting. */
@@ -2106,8 +2106,9 @@ static void annex_csv(struct req *r, const struct plan_info *plan, int year,
                       const struct annex_items *items)
 {
 	buf_reset(&r->out);
-	static const char *const head[] = {"Numéro", "Intitulé", "Axe ou orientation", "Pilotes",
-	                                   "Statut", "Avancement", "Nouvelle"};
+	static const char *const head[] = {"Numéro",  "Intitulé", "Axe ou orientation",
+	                                   "Pilotes", "Statut",   "Avancement",
+	                                   "Nouvelle"};
 	struct csv_out w;
 	csv_out_begin(&w, &r->out);
 	csv_out_header(&w, head, sizeof head / sizeof *head);

@@ -21,11 +21,16 @@ struct sq_stmt {
 static int map_rc(int rc)
 {
 	switch (rc & 0xff) {
-	case SQLITE_OK: return DB_OK;
-	case SQLITE_ROW: return DB_ROW;
-	case SQLITE_DONE: return DB_DONE;
-	case SQLITE_CONSTRAINT: return DB_CONSTRAINT;
-	default: return DB_ERROR;
+	case SQLITE_OK:
+		return DB_OK;
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	default:
+		return DB_ERROR;
 	}
 }
 
@@ -137,49 +142,48 @@ static int sq_in_transaction(struct db *d)
 }
 
 static const struct db_ops sq_ops = {
-	.name = "sqlite",
-	.close = sq_close,
-	.prepare = sq_prepare,
-	.bind_text = sq_bind_text,
-	.bind_int64 = sq_bind_int64,
-	.bind_double = sq_bind_double,
-	.bind_null = sq_bind_null,
-	.step = sq_step,
-	.reset = sq_reset,
-	.col_text = sq_col_text,
-	.col_int64 = sq_col_int64,
-	.col_double = sq_col_double,
-	.col_is_null = sq_col_is_null,
-	.col_count = sq_col_count,
-	.col_name = sq_col_name,
-	.finalize = sq_finalize,
-	.exec = sq_exec,
-	.errmsg = sq_errmsg,
-	.in_transaction = sq_in_transaction,
+    .name = "sqlite",
+    .close = sq_close,
+    .prepare = sq_prepare,
+    .bind_text = sq_bind_text,
+    .bind_int64 = sq_bind_int64,
+    .bind_double = sq_bind_double,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .reset = sq_reset,
+    .col_text = sq_col_text,
+    .col_int64 = sq_col_int64,
+    .col_double = sq_col_double,
+    .col_is_null = sq_col_is_null,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
+    .finalize = sq_finalize,
+    .exec = sq_exec,
+    .errmsg = sq_errmsg,
+    .in_transaction = sq_in_transaction,
 };
 
 struct db *db_sqlite_open(const char *path, char **err)
 {
 	sqlite3 *h = NULL;
-	int rc = sqlite3_open_v2(path, &h,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		if (err)
 			*err = xasprintf("impossible d'ouvrir la base « %s » : %s", path,
-					 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+			                 h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 		sqlite3_close_v2(h);
 		return NULL;
 	}
 	sqlite3_busy_timeout(h, 5000);
 	sqlite3_extended_result_codes(h, 0);
 	const char *pragmas = "PRAGMA journal_mode = WAL;"
-			      "PRAGMA synchronous = NORMAL;"
-			      "PRAGMA foreign_keys = ON;";
+	                      "PRAGMA synchronous = NORMAL;"
+	                      "PRAGMA foreign_keys = ON;";
 	if (sqlite3_exec(h, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		if (err)
 			*err = xasprintf("la base « %s » n'est pas une base SQLite utilisable : %s",
-					 path, sqlite3_errmsg(h));
+			                 path, sqlite3_errmsg(h));
 		sqlite3_close_v2(h);
 		return NULL;
 	}

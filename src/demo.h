@@ -8,7 +8,7 @@
 struct db;
 
 #define DEMO_PASSWORD "maillage-demo"
-#define DEMO_ADMIN "admin@demo.maillage.fr"
+#define DEMO_ADMIN    "admin@demo.maillage.fr"
 
 /*
  * Load everything into a freshly migrated, empty database, in one transaction per part.
@@ -22,6 +22,6 @@ int demo_load(struct db *db, char **err);
  * On success returns 0 and sets *plan_id; on failure -1 with *err set.
  */
 int demo_plan_load(struct db *db, const char *json, size_t len, const char *name,
-		   long long *plan_id, char **err);
+                   long long *plan_id, char **err);
 
 #endif

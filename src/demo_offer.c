@@ -152,9 +152,10 @@ static int load_bands(struct db *db)
 /* The directory kind of a demo service's structure. */
 static const char *service_actor_kind(const char *kind)
 {
-	static const char *const map[][2] = {{"EAJE", "eaje"}, {"ALSH", "alsh"},
-	                                     {"LAEP", "laep"}, {"FRANCE_SERVICES", "france_services"},
-	                                     {"MAM", "mam"},   {"RPE", "rpe"}};
+	static const char *const map[][2] = {
+	    {"EAJE", "eaje"}, {"ALSH", "alsh"},
+	    {"LAEP", "laep"}, {"FRANCE_SERVICES", "france_services"},
+	    {"MAM", "mam"},   {"RPE", "rpe"}};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
 		if (!strcmp(map[i][0], kind))
 			return map[i][1];

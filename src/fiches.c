@@ -796,13 +796,14 @@ static void budget_table(struct req *r, int64_t id, int remove)
 	int64_t total = 0;
 	while (st && db_step(st) == DB_ROW) {
 		if (!n++)
-			html_printf(&r->out,
-			            "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"budget\">"
-			            "<caption>Lignes budgétaires</caption><thead><tr>"
-			            "<th scope=\"col\">Année</th><th scope=\"col\">Libellé</th>"
-			            "<th scope=\"col\" class=\"num\">Montant</th>"
-			            "<th scope=\"col\">Financeur</th>%R</tr></thead><tbody>",
-			            remove ? "<th scope=\"col\">Action</th>" : "");
+			html_printf(
+			    &r->out,
+			    "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"budget\">"
+			    "<caption>Lignes budgétaires</caption><thead><tr>"
+			    "<th scope=\"col\">Année</th><th scope=\"col\">Libellé</th>"
+			    "<th scope=\"col\" class=\"num\">Montant</th>"
+			    "<th scope=\"col\">Financeur</th>%R</tr></thead><tbody>",
+			    remove ? "<th scope=\"col\">Action</th>" : "");
 		char amount[64];
 		int64_t cents = db_col_int64(st, 3);
 		total += cents;
@@ -3042,7 +3043,8 @@ static void mine_page(struct req *r, const struct progress_error *pe)
 			html_printf(
 			    &r->out,
 			    "<p>Fiches en retard dans les plans que vous coordonnez : %zu.</p>"
-			    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Fiches-actions à "
+			    "<div class=\"table-wrap\" "
+			    "tabindex=\"0\"><table><caption>Fiches-actions à "
 			    "relancer</caption><thead><tr><th scope=\"col\">Plan</th>"
 			    "<th scope=\"col\">Fiche-action</th><th scope=\"col\">Pilotes</th>"
 			    "<th scope=\"col\">Avancement</th><th scope=\"col\">Retard</th>"

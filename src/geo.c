@@ -362,7 +362,8 @@ static void plans_table(struct req *r, struct db_stmt *st, const char *caption,
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
 			html_printf(&r->out,
-			            "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>%s</caption>\n"
+			            "<div class=\"table-wrap\" "
+			            "tabindex=\"0\"><table>\n<caption>%s</caption>\n"
 			            "<thead><tr><th scope=\"col\">Plan</th>"
 			            "<th scope=\"col\">Type</th><th scope=\"col\">Période</th>"
 			            "<th scope=\"col\">Couverture</th></tr></thead>\n<tbody>\n",
@@ -622,17 +623,18 @@ static void territory_page(struct req *r)
 	                                          "ORDER BY e.search_name, e.code");
 
 	page_begin(r, "Territoire", (const struct crumb[]){{NULL, NULL}});
-	buf_puts(&r->out, "<h1>Territoire</h1>\n<p class=\"lead\">Les départements, leurs "
-	                  "intercommunalités (EPCI) et leurs communes, d'après le Code officiel "
-	                  "géographique.</p>\n"
-	                  "<nav aria-label=\"Lectures du territoire\"><ul class=\"inline-list\">"
-	                  "<li><a href=\"/territoire/carte\">Carte des acteurs</a></li>"
-	                  "<li><a href=\"/territoire/couverture\">Taux de couverture</a></li>"
-	                  "<li><a href=\"/territoire/accessibilite\">Accessibilité aux services</a></li>"
-	                  "<li><a href=\"/services\">Offre de services</a></li>"
-	                  "<li><a href=\"/besoins\">Observatoire des besoins</a></li>"
-	                  "<li><a href=\"/besoins/non-couverts\">Besoins non couverts</a></li>"
-	                  "<li><a href=\"/reseaux\">Réseaux</a></li></ul></nav>\n");
+	buf_puts(&r->out,
+	         "<h1>Territoire</h1>\n<p class=\"lead\">Les départements, leurs "
+	         "intercommunalités (EPCI) et leurs communes, d'après le Code officiel "
+	         "géographique.</p>\n"
+	         "<nav aria-label=\"Lectures du territoire\"><ul class=\"inline-list\">"
+	         "<li><a href=\"/territoire/carte\">Carte des acteurs</a></li>"
+	         "<li><a href=\"/territoire/couverture\">Taux de couverture</a></li>"
+	         "<li><a href=\"/territoire/accessibilite\">Accessibilité aux services</a></li>"
+	         "<li><a href=\"/services\">Offre de services</a></li>"
+	         "<li><a href=\"/besoins\">Observatoire des besoins</a></li>"
+	         "<li><a href=\"/besoins/non-couverts\">Besoins non couverts</a></li>"
+	         "<li><a href=\"/reseaux\">Réseaux</a></li></ul></nav>\n");
 	search_form(r, NULL, NULL);
 	if (!ndeps)
 		buf_puts(&r->out, "<p>Aucun département n'est encore chargé : importez la "
@@ -825,10 +827,11 @@ static void communes_page(struct req *r)
 	int n = 0;
 	while (db_step(st) == DB_ROW) {
 		if (n++ == 0) {
-			html_printf(&r->out,
-			            "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
-			            "correspondant à « %s »",
-			            text);
+			html_printf(
+			    &r->out,
+			    "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
+			    "correspondant à « %s »",
+			    text);
 			if (pages > 1)
 				html_printf(&r->out, ", page %lld sur %lld", (long long)page,
 				            (long long)pages);
@@ -967,11 +970,11 @@ static void commune_page(struct req *r)
 	int n = 0;
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
-			buf_puts(&r->out,
-			         "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Acteurs dont "
-			         "l'adresse est dans cette commune</caption>\n<thead><tr>"
-			         "<th scope=\"col\">Acteur</th><th scope=\"col\">Type</th>"
-			         "</tr></thead>\n<tbody>\n");
+			buf_puts(&r->out, "<div class=\"table-wrap\" "
+			                  "tabindex=\"0\"><table>\n<caption>Acteurs dont "
+			                  "l'adresse est dans cette commune</caption>\n<thead><tr>"
+			                  "<th scope=\"col\">Acteur</th><th scope=\"col\">Type</th>"
+			                  "</tr></thead>\n<tbody>\n");
 		html_printf(&r->out,
 		            "<tr><th scope=\"row\"><a href=\"/acteurs/%lld\">%s</a></th><td>%s</td>"
 		            "</tr>\n",
@@ -996,14 +999,15 @@ static void commune_page(struct req *r)
 	if (!r->user)
 		buf_puts(&r->out, "<p class=\"hint\">Les plans privés apparaissent après "
 		                  "connexion, pour leurs membres.</p>\n");
-	html_printf(&r->out,
-	            "<ul class=\"inline-list\"><li><a href=\"/public/communes/%u\">Ce qui se fait ici "
-	            "(plans publiés)</a></li><li><a href=\"/besoins?commune=%u\">Besoins "
-	            "repérés ici</a></li><li><a href=\"/territoire/couverture?echelle=commune&amp;"
-	            "departement=%u\">Taux de couverture du département</a></li>"
-	            "<li><a href=\"/territoire/synthese?commune=%u\">Lecture consolidée de la "
-	            "commune</a></li></ul>\n",
-	            c.code, c.code, c.departement ? c.departement : "", c.code);
+	html_printf(
+	    &r->out,
+	    "<ul class=\"inline-list\"><li><a href=\"/public/communes/%u\">Ce qui se fait ici "
+	    "(plans publiés)</a></li><li><a href=\"/besoins?commune=%u\">Besoins "
+	    "repérés ici</a></li><li><a href=\"/territoire/couverture?echelle=commune&amp;"
+	    "departement=%u\">Taux de couverture du département</a></li>"
+	    "<li><a href=\"/territoire/synthese?commune=%u\">Lecture consolidée de la "
+	    "commune</a></li></ul>\n",
+	    c.code, c.code, c.departement ? c.departement : "", c.code);
 	buf_puts(&r->out, "</section>\n");
 	page_end(r);
 	free(epci_href);
@@ -1135,15 +1139,16 @@ static void epci_page(struct req *r)
 	n = 0;
 	while (st && db_step(st) == DB_ROW) {
 		if (n++ == 0)
-			buf_puts(&r->out,
-			         "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
-			         "membres de l'EPCI et leur part de sa population</caption>\n"
-			         "<thead><tr><th scope=\"col\">Commune</th>"
-			         "<th scope=\"col\">Code INSEE</th>"
-			         "<th scope=\"col\">Population</th>"
-			         "<th scope=\"col\">Part de la population de l'EPCI</th>"
-			         "<th scope=\"col\">Coordonnées connues</th></tr></thead>\n"
-			         "<tbody>\n");
+			buf_puts(
+			    &r->out,
+			    "<div class=\"table-wrap\" tabindex=\"0\"><table>\n<caption>Communes "
+			    "membres de l'EPCI et leur part de sa population</caption>\n"
+			    "<thead><tr><th scope=\"col\">Commune</th>"
+			    "<th scope=\"col\">Code INSEE</th>"
+			    "<th scope=\"col\">Population</th>"
+			    "<th scope=\"col\">Part de la population de l'EPCI</th>"
+			    "<th scope=\"col\">Coordonnées connues</th></tr></thead>\n"
+			    "<tbody>\n");
 		html_printf(&r->out,
 		            "<tr><th scope=\"row\"><a href=\"/communes/%u\">%s</a></th><td>%s</td>"
 		            "<td class=\"num\">",

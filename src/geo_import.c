@@ -361,8 +361,10 @@ static int import_cities(struct db *db, const struct geo_source *src, struct geo
 	db_finalize(st);
 	if (rc == 0) {
 		int64_t n = 0;
-		db_int64f(db, &n, "SELECT COUNT(*) FROM communes WHERE latitude IS NOT NULL "
-		          "AND coordinates_placed = 0", "");
+		db_int64f(db, &n,
+		          "SELECT COUNT(*) FROM communes WHERE latitude IS NOT NULL "
+		          "AND coordinates_placed = 0",
+		          "");
 		stats->with_coordinates = (long)n;
 	}
 	return rc;
@@ -395,16 +397,18 @@ static uint32_t fnv1a(const char *s)
 
 static int place_unmeasured(struct db *db, char **err)
 {
-	if (db_execf(db, "UPDATE communes SET latitude = NULL, longitude = NULL "
-	                 "WHERE coordinates_placed = 1",
+	if (db_execf(db,
+	             "UPDATE communes SET latitude = NULL, longitude = NULL "
+	             "WHERE coordinates_placed = 1",
 	             "") != DB_OK) {
 		*err = xasprintf("placement des communes : %s", db_errmsg(db));
 		return -1;
 	}
-	struct db_stmt *todo = db_queryf(db,
-	                                 "SELECT code, epci, departement FROM communes "
-	                                 "WHERE latitude IS NULL OR longitude IS NULL ORDER BY code",
-	                                 "");
+	struct db_stmt *todo =
+	    db_queryf(db,
+	              "SELECT code, epci, departement FROM communes "
+	              "WHERE latitude IS NULL OR longitude IS NULL ORDER BY code",
+	              "");
 	if (!todo) {
 		*err = xasprintf("placement des communes : %s", db_errmsg(db));
 		return -1;
@@ -463,10 +467,11 @@ static int place_unmeasured(struct db *db, char **err)
 		double radius = 0.01 + (double)((h >> 12) % 1000u) / 1000.0 * 0.02;
 		lat += radius * sin(angle);
 		lon += radius * cos(angle) / cos(lat * M_PI / 180.0);
-		if (db_execf(db,
-		             "UPDATE communes SET latitude = ?, longitude = ?, coordinates_placed = 1 "
-		             "WHERE code = ?",
-		             "dds", lat, lon, list[i].code) != DB_OK)
+		if (db_execf(
+		        db,
+		        "UPDATE communes SET latitude = ?, longitude = ?, coordinates_placed = 1 "
+		        "WHERE code = ?",
+		        "dds", lat, lon, list[i].code) != DB_OK)
 			rc = -1;
 	}
 	if (rc)

@@ -26,13 +26,13 @@ struct geo_source {
  * file, line and column at fault.
  */
 int geo_import(struct db *db, const struct geo_source *communes, const struct geo_source *epci,
-	       const struct geo_source *departements, const struct geo_source *cities,
-	       struct geo_stats *stats, char **err);
+               const struct geo_source *departements, const struct geo_source *cities,
+               struct geo_stats *stats, char **err);
 
 /* The same from a directory holding communes.json, epci.json, departements.json and, unless
  * cities_path is given, optionally cities500.txt. */
-int geo_import_dir(struct db *db, const char *dir, const char *cities_path,
-		   struct geo_stats *stats, char **err);
+int geo_import_dir(struct db *db, const char *dir, const char *cities_path, struct geo_stats *stats,
+                   char **err);
 
 /* The same from the Drôme and Ardèche subset embedded in the binary (data/geo). */
 int geo_import_embedded(struct db *db, struct geo_stats *stats, char **err);

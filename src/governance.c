@@ -930,9 +930,10 @@ static void recall(struct req *r, struct meeting *m, int w)
 	}
 	buf_puts(o, "<h3>Suites restées ouvertes</h3>\n");
 	st = db_queryf(r->db,
-	               FOLLOW_COLS "JOIN meetings mt ON mt.id = f.meeting_id WHERE mt.instance_id "
-	                           "= ? AND f.status = 'ouvert' AND mt.id <> ? AND (mt.starts_at < "
-	                           "? OR (mt.starts_at = ? AND mt.id < ?)) ORDER BY f.due_on NULLS LAST, f.id",
+	               FOLLOW_COLS
+	               "JOIN meetings mt ON mt.id = f.meeting_id WHERE mt.instance_id "
+	               "= ? AND f.status = 'ouvert' AND mt.id <> ? AND (mt.starts_at < "
+	               "? OR (mt.starts_at = ? AND mt.id < ?)) ORDER BY f.due_on NULLS LAST, f.id",
 	               "IIssI", m->in.id, m->id, m->starts_at, m->starts_at, m->id);
 	follow_ups_table(r, st, "Suites ouvertes des réunions précédentes", w, m->id);
 	db_finalize(st);

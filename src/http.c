@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CSP                                                                                    \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "      \
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "            \
+#define CSP                                                                                        \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "                \
 	"form-action 'self'; frame-ancestors 'none'"
 
 struct server {
@@ -169,33 +169,54 @@ void resp_json(struct req *r, int status, json_t *doc)
 static const char *status_code_name(int status)
 {
 	switch (status) {
-	case 400: return "bad_request";
-	case 401: return "unauthorized";
-	case 403: return "forbidden";
-	case 404: return "not_found";
-	case 405: return "method_not_allowed";
-	case 409: return "conflict";
-	case 413: return "payload_too_large";
-	case 422: return "invalid";
-	case 429: return "too_many_requests";
-	case 503: return "unavailable";
-	default: return status >= 500 ? "internal_error" : "error";
+	case 400:
+		return "bad_request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 413:
+		return "payload_too_large";
+	case 422:
+		return "invalid";
+	case 429:
+		return "too_many_requests";
+	case 503:
+		return "unavailable";
+	default:
+		return status >= 500 ? "internal_error" : "error";
 	}
 }
 
 static const char *status_title(int status)
 {
 	switch (status) {
-	case 400: return "Requête incorrecte";
-	case 401: return "Connexion nécessaire";
-	case 403: return "Accès refusé";
-	case 404: return "Page introuvable";
-	case 405: return "Méthode non autorisée";
-	case 409: return "Conflit";
-	case 413: return "Envoi trop volumineux";
-	case 422: return "Données non valides";
-	case 429: return "Trop de tentatives";
-	default: return status >= 500 ? "Erreur du serveur" : "Erreur";
+	case 400:
+		return "Requête incorrecte";
+	case 401:
+		return "Connexion nécessaire";
+	case 403:
+		return "Accès refusé";
+	case 404:
+		return "Page introuvable";
+	case 405:
+		return "Méthode non autorisée";
+	case 409:
+		return "Conflit";
+	case 413:
+		return "Envoi trop volumineux";
+	case 422:
+		return "Données non valides";
+	case 429:
+		return "Trop de tentatives";
+	default:
+		return status >= 500 ? "Erreur du serveur" : "Erreur";
 	}
 }
 
@@ -205,16 +226,16 @@ void resp_error(struct req *r, int status, const char *message)
 	kv_free(&r->headers);
 	if (r->is_api) {
 		json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", status_code_name(status),
-				      "message", message);
+		                      "message", message);
 		resp_json(r, status, e);
 		return;
 	}
 	page_begin(r, status_title(status), NULL);
 	html_printf(&r->out, "<h1>%s</h1>\n<p class=\"notice notice-error\">%s</p>\n",
-		    status_title(status), message);
+	            status_title(status), message);
 	if (status == 401 || (status == 403 && !r->user))
 		html_printf(&r->out, "<p><a href=\"/connexion?suite=%u\">Se connecter</a></p>\n",
-			    r->path);
+		            r->path);
 	else
 		html_printf(&r->out, "<p><a href=\"/\">Retour à l'accueil</a></p>\n");
 	page_end(r);
@@ -268,8 +289,8 @@ json_t *req_json_body(struct req *r)
 	json_t *j = json_loadb(buf_str(&r->body), r->body.len, 0, &jerr);
 	if (!j) {
 		char *m = xasprintf("Le corps de la requête n'est pas du JSON valide (ligne %d, "
-				    "colonne %d) : %s",
-				    jerr.line, jerr.column, jerr.text);
+		                    "colonne %d) : %s",
+		                    jerr.line, jerr.column, jerr.text);
 		resp_error(r, 400, m);
 		free(m);
 	}
@@ -356,9 +377,9 @@ static void multipart_flush(struct multipart_ctx *m)
 }
 
 static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *filename, const char *content_type,
-				    const char *transfer_encoding, const char *data, uint64_t off,
-				    size_t size)
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
 {
 	(void)kind;
 	(void)transfer_encoding;
@@ -388,7 +409,8 @@ static enum MHD_Result on_post_data(void *cls, enum MHD_ValueKind kind, const ch
 static int parse_multipart(struct req *r)
 {
 	struct multipart_ctx m = {.r = r};
-	struct MHD_PostProcessor *pp = MHD_create_post_processor(r->conn, 64 * 1024, on_post_data, &m);
+	struct MHD_PostProcessor *pp =
+	    MHD_create_post_processor(r->conn, 64 * 1024, on_post_data, &m);
 	if (!pp)
 		return -1;
 	enum MHD_Result ok = MHD_post_process(pp, buf_str(&r->body), r->body.len);
@@ -404,7 +426,7 @@ struct query_ctx {
 };
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	(void)kind;
 	struct query_ctx *q = cls;
@@ -502,12 +524,12 @@ static void dispatch(struct req *r)
 	struct query_ctx q = {r, 0};
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
 	if (q.bad || !utf8_valid_text(r->path, strlen(r->path))) {
-		resp_error(r, 400, "L'adresse contient des caractères non valides (UTF-8 attendu).");
+		resp_error(r, 400,
+		           "L'adresse contient des caractères non valides (UTF-8 attendu).");
 		return;
 	}
 	const char *ctype = req_header(r, "Content-Type");
-	if (r->body.len && ctype &&
-	    !strncasecmp(ctype, "application/x-www-form-urlencoded", 33) &&
+	if (r->body.len && ctype && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33) &&
 	    parse_urlencoded(r) < 0) {
 		resp_error(r, 400, "Le formulaire envoyé n'est pas valide (encodage ou UTF-8).");
 		return;
@@ -524,8 +546,8 @@ static void dispatch(struct req *r)
 		fprintf(stderr, "maillage: database unavailable: %s\n", err ? err : "?");
 		free(err);
 		resp_error(r, 503,
-			   busy ? "Le serveur est momentanément saturé : réessayez dans un instant."
-				: "La base de données est indisponible.");
+		           busy ? "Le serveur est momentanément saturé : réessayez dans un instant."
+		                : "La base de données est indisponible.");
 		return;
 	}
 	auth_load_session(r);
@@ -556,8 +578,9 @@ static void dispatch(struct req *r)
 		return;
 	}
 	if (r->method != M_GET && !csrf_ok(r)) {
-		resp_error(r, 403, "Jeton de sécurité (CSRF) absent ou périmé : rechargez la page "
-				   "et recommencez.");
+		resp_error(r, 403,
+		           "Jeton de sécurité (CSRF) absent ou périmé : rechargez la page "
+		           "et recommencez.");
 		return;
 	}
 	rt->fn(r);
@@ -571,7 +594,7 @@ static enum MHD_Result queue(struct req *r)
 {
 	size_t len = r->out.len;
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, buf_steal(&r->out), MHD_RESPMEM_MUST_FREE);
+	    MHD_create_response_from_buffer(len, buf_steal(&r->out), MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", r->ctype ? r->ctype : "text/plain");
@@ -596,21 +619,21 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 {
 	snprintf(out, n, "?");
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)n);
+		          (socklen_t)n);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)n);
+		          out, (socklen_t)n);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
 	struct server *s = cls;
@@ -627,8 +650,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		client_ip(conn, r->remote_ip, sizeof r->remote_ip);
 		atomic_fetch_add(&s->in_flight, 1);
 		*con_cls = r;
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     "Content-Length");
+		const char *cl =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		int64_t n;
 		if (cl && parse_int64(cl, &n) == 0 && (uint64_t)n > s->cfg.max_body) {
 			/* Refuse before reading the body; libmicrohttpd then closes. */
@@ -662,7 +685,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)conn;
 	(void)toe;
@@ -676,10 +699,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		double ms = (double)(time_mono_us() - r->t0_us) / 1000.0;
 		/* Path only: query strings and bodies may carry personal data. A path holding a
 		 * secret (invitation link, calendar feed) is logged as its route pattern. */
-		const char *logged = r->pattern && strstr(r->pattern, "{token}") ? r->pattern
-										     : r->path;
+		const char *logged =
+		    r->pattern && strstr(r->pattern, "{token}") ? r->pattern : r->path;
 		fprintf(stderr, "%s %s %s %d %.1fms\n", now, r->method_str, logged,
-			r->status ? r->status : 0, ms);
+		        r->status ? r->status : 0, ms);
 	}
 	pool_put(s, r->db);
 	if (r->user)
@@ -755,8 +778,8 @@ struct server *server_start(const struct server_config *cfg, char **err)
 	socklen_t sl;
 	if (parse_listen(cfg->listen, &ss, &sl)) {
 		*err = xasprintf("adresse d'écoute non valide : « %s » (attendu ADRESSE:PORT, par "
-				 "exemple 127.0.0.1:8080)",
-				 cfg->listen);
+		                 "exemple 127.0.0.1:8080)",
+		                 cfg->listen);
 		return NULL;
 	}
 	struct server *s = xcalloc(1, sizeof *s);
@@ -781,20 +804,19 @@ struct server *server_start(const struct server_config *cfg, char **err)
 	}
 	pool_put(s, db);
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-			 MHD_USE_EPOLL;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		NULL, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
 		*err = xasprintf("impossible d'écouter sur %s (adresse occupée ou non autorisée)",
-				 cfg->listen);
+		                 cfg->listen);
 		server_stop(s);
 		return NULL;
 	}

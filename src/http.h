@@ -14,8 +14,15 @@ struct MHD_Connection;
 enum http_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_DELETE = 8, M_PATCH = 16 };
 
 /* Global roles of accounts, lowest to highest; per-plan roles reuse the same ladder. */
-enum role { ROLE_NONE = 0, ROLE_PUBLIC, ROLE_READER, ROLE_PARTNER, ROLE_PILOT, ROLE_COORDINATOR,
-	    ROLE_ADMIN };
+enum role {
+	ROLE_NONE = 0,
+	ROLE_PUBLIC,
+	ROLE_READER,
+	ROLE_PARTNER,
+	ROLE_PILOT,
+	ROLE_COORDINATOR,
+	ROLE_ADMIN
+};
 
 struct kv {
 	char *key;
@@ -56,22 +63,22 @@ struct server;
 struct req {
 	struct server *srv;
 	struct MHD_Connection *conn;
-	int method;              /* enum http_method; HEAD is routed as GET */
-	const char *method_str;  /* as received */
-	char *path;              /* decoded path, without query string */
-	struct kvlist query;     /* decoded query arguments */
-	struct kvlist form;      /* decoded form fields (urlencoded or multipart text fields) */
-	struct upload *files;    /* multipart/form-data files */
+	int method;             /* enum http_method; HEAD is routed as GET */
+	const char *method_str; /* as received */
+	char *path;             /* decoded path, without query string */
+	struct kvlist query;    /* decoded query arguments */
+	struct kvlist form;     /* decoded form fields (urlencoded or multipart text fields) */
+	struct upload *files;   /* multipart/form-data files */
 	size_t nfiles;
-	struct buf body;         /* raw request body */
+	struct buf body; /* raw request body */
 	int body_too_large;
-	int is_api;              /* path under /api/: errors answer JSON */
-	struct db *db;           /* a connection held for this request */
-	struct user *user;       /* NULL when anonymous */
-	char csrf[65];           /* the token forms must carry */
+	int is_api;        /* path under /api/: errors answer JSON */
+	struct db *db;     /* a connection held for this request */
+	struct user *user; /* NULL when anonymous */
+	char csrf[65];     /* the token forms must carry */
 	char remote_ip[64];
-	const char *params[8];   /* route captures ({id}, {code}…), borrowed from path copy */
-	const char *pattern;     /* the matched route's pattern (static), or NULL */
+	const char *params[8]; /* route captures ({id}, {code}…), borrowed from path copy */
+	const char *pattern;   /* the matched route's pattern (static), or NULL */
 	int nparams;
 	char *param_store;
 	/* response */
@@ -135,20 +142,20 @@ struct route {
 extern const struct route *const route_tables[];
 /* Match path against pattern; fills params (copied into *store). 1 on match. */
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,
-		char **store);
+                char **store);
 
 /* --- server ------------------------------------------------------------------------------ */
 
 struct server_config {
 	const char *db_url;
-	const char *listen;   /* "ADDR:PORT"; port 0 picks a free one */
-	int threads;          /* worker threads */
-	size_t max_body;      /* bytes; larger bodies get 413 */
-	int secure_cookies;   /* add Secure to cookies (behind TLS) */
-	int quiet;            /* no request log */
-	int pool_max;         /* database connections at most; 0: one per worker thread */
-	int pool_queue;       /* requests waiting for a connection at most; 0: 256 */
-	int pool_wait_ms;     /* how long one waits before a 503; 0: 5000 */
+	const char *listen; /* "ADDR:PORT"; port 0 picks a free one */
+	int threads;        /* worker threads */
+	size_t max_body;    /* bytes; larger bodies get 413 */
+	int secure_cookies; /* add Secure to cookies (behind TLS) */
+	int quiet;          /* no request log */
+	int pool_max;       /* database connections at most; 0: one per worker thread */
+	int pool_queue;     /* requests waiting for a connection at most; 0: 256 */
+	int pool_wait_ms;   /* how long one waits before a 503; 0: 5000 */
 };
 
 /* Start serving. NULL on failure with a malloc'ed French message in *err. */

@@ -45,7 +45,7 @@ static void versions_init(void)
 		uint64_t h = fnv1a(f->data, f->size);
 		snprintf(v->etag, sizeof v->etag, "\"%016llx\"", (unsigned long long)h);
 		snprintf(v->url, sizeof v->url, "/static/%s?v=%.8llx", v->name,
-			 (unsigned long long)(h >> 32));
+		         (unsigned long long)(h >> 32));
 	}
 }
 
@@ -97,8 +97,9 @@ static void asset_get(struct req *r)
 		return;
 	}
 	resp_header(r, "ETag", v->etag);
-	resp_header(r, "Cache-Control", req_query(r, "v") ? "public, max-age=31536000, immutable"
-							  : "public, max-age=3600");
+	resp_header(r, "Cache-Control",
+	            req_query(r, "v") ? "public, max-age=31536000, immutable"
+	                              : "public, max-age=3600");
 	const char *inm = req_header(r, "If-None-Match");
 	if (inm && !strcmp(inm, v->etag)) {
 		resp_send(r, 304, asset_type(path));
@@ -114,9 +115,9 @@ static void favicon_get(struct req *r)
 }
 
 const struct route asset_routes[] = {
-	{M_GET, "/static/{*}", ACC_PUBLIC, asset_get, "Fichiers statiques (CSS, JS, icônes)"},
-	{M_GET, "/favicon.ico", ACC_PUBLIC, favicon_get, "Icône du site (renvoie vers le SVG)"},
-	{0},
+    {M_GET, "/static/{*}", ACC_PUBLIC, asset_get, "Fichiers statiques (CSS, JS, icônes)"},
+    {M_GET, "/favicon.ico", ACC_PUBLIC, favicon_get, "Icône du site (renvoie vers le SVG)"},
+    {0},
 };
 
 /* --- page shell ------------------------------------------------------------------------------ */
@@ -129,7 +130,7 @@ static int starts(const char *path, const char *prefix)
 static void nav_link(struct req *r, const char *href, const char *label, int current)
 {
 	html_printf(&r->out, "<li><a href=\"%s\"%R>%s</a></li>", href,
-		    current ? " aria-current=\"page\"" : "", label);
+	            current ? " aria-current=\"page\"" : "", label);
 }
 
 static void plan_switcher(struct req *r)
@@ -137,7 +138,7 @@ static void plan_switcher(struct req *r)
 	if (!r->db)
 		return;
 	struct db_stmt *st = db_prepare(r->db, "SELECT p.id, p.title FROM plans p "
-					       "WHERE " PLAN_VISIBLE_WHERE " ORDER BY p.title");
+	                                       "WHERE " PLAN_VISIBLE_WHERE " ORDER BY p.title");
 	if (!st)
 		return;
 	plan_bind_visible(st, 1, r);
@@ -145,12 +146,12 @@ static void plan_switcher(struct req *r)
 	while (db_step(st) == DB_ROW) {
 		if (n++ == 0)
 			buf_puts(&r->out, "<details class=\"plan-switcher\"><summary>Changer de "
-					  "plan</summary><ul>");
+			                  "plan</summary><ul>");
 		char href[48];
 		snprintf(href, sizeof href, "/plans/%lld", (long long)db_col_int64(st, 0));
 		html_printf(&r->out, "<li><a href=\"%s\"%R>%s</a></li>", href,
-			    r->path && !strcmp(r->path, href) ? " aria-current=\"page\"" : "",
-			    db_col_text(st, 1));
+		            r->path && !strcmp(r->path, href) ? " aria-current=\"page\"" : "",
+		            db_col_text(st, 1));
 	}
 	if (n)
 		buf_puts(&r->out, "</ul></details>");
@@ -161,47 +162,48 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 {
 	buf_reset(&r->out);
 	html_printf(&r->out,
-		    "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		    "<title>%s · maillage</title>\n"
-		    "<link rel=\"stylesheet\" href=\"%s\">\n"
-		    "<link rel=\"icon\" href=\"%s\" type=\"image/svg+xml\">\n"
-		    "<script src=\"%s\" defer></script>\n</head>\n<body>\n"
-		    "<a class=\"skip-link\" href=\"#contenu\">Aller au contenu</a>\n"
-		    "<header class=\"site-header\">\n<div class=\"wrap header-row\">\n"
-		    "<a class=\"brand\" href=\"/\"><img src=\"%s\" alt=\"\" width=\"28\" "
-		    "height=\"28\"> maillage</a>\n",
-		    title, asset_url("style.css"), asset_url("favicon.svg"), asset_url("app.js"),
-		    asset_url("favicon.svg"));
+	            "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	            "<title>%s · maillage</title>\n"
+	            "<link rel=\"stylesheet\" href=\"%s\">\n"
+	            "<link rel=\"icon\" href=\"%s\" type=\"image/svg+xml\">\n"
+	            "<script src=\"%s\" defer></script>\n</head>\n<body>\n"
+	            "<a class=\"skip-link\" href=\"#contenu\">Aller au contenu</a>\n"
+	            "<header class=\"site-header\">\n<div class=\"wrap header-row\">\n"
+	            "<a class=\"brand\" href=\"/\"><img src=\"%s\" alt=\"\" width=\"28\" "
+	            "height=\"28\"> maillage</a>\n",
+	            title, asset_url("style.css"), asset_url("favicon.svg"), asset_url("app.js"),
+	            asset_url("favicon.svg"));
 	plan_switcher(r);
 	buf_puts(&r->out, "<nav class=\"main-nav\" aria-label=\"Navigation principale\"><ul>");
 	const char *p = r->path ? r->path : "";
 	nav_link(r, "/", "Plans", !strcmp(p, "/") || starts(p, "/plans"));
 	nav_link(r, "/territoire", "Territoire",
-		 starts(p, "/territoire") || starts(p, "/communes") || starts(p, "/epcis"));
+	         starts(p, "/territoire") || starts(p, "/communes") || starts(p, "/epcis"));
 	nav_link(r, "/acteurs", "Acteurs", starts(p, "/acteurs"));
 	nav_link(r, "/indicateurs", "Indicateurs", starts(p, "/indicateurs"));
 	nav_link(r, "/besoins", "Besoins", starts(p, "/besoins"));
 	if (r->user)
 		nav_link(r, "/mes-actions", "Mes actions", starts(p, "/mes-actions"));
 	buf_puts(&r->out, "</ul></nav>\n<form class=\"site-search\" method=\"get\" "
-			  "action=\"/recherche\" role=\"search\"><label for=\"site-q\" "
-			  "class=\"visually-hidden\">Rechercher</label><input id=\"site-q\" "
-			  "name=\"q\" type=\"search\" maxlength=\"200\" "
-			  "placeholder=\"Rechercher…\"><button type=\"submit\" class=\"button "
-			  "small\">Rechercher</button></form>\n<div class=\"account\">");
+	                  "action=\"/recherche\" role=\"search\"><label for=\"site-q\" "
+	                  "class=\"visually-hidden\">Rechercher</label><input id=\"site-q\" "
+	                  "name=\"q\" type=\"search\" maxlength=\"200\" "
+	                  "placeholder=\"Rechercher…\"><button type=\"submit\" class=\"button "
+	                  "small\">Rechercher</button></form>\n<div class=\"account\">");
 	if (r->user) {
 		notifications_bell(r);
 		html_printf(&r->out, "<a href=\"/compte\"%R>%s</a>",
-			    starts(p, "/compte") ? " aria-current=\"page\"" : "", r->user->name);
+		            starts(p, "/compte") ? " aria-current=\"page\"" : "", r->user->name);
 		if (r->user->role == ROLE_ADMIN)
-			html_printf(&r->out, " <a href=\"/admin/utilisateurs\"%R>Administration</a>",
-				    starts(p, "/admin") ? " aria-current=\"page\"" : "");
+			html_printf(&r->out,
+			            " <a href=\"/admin/utilisateurs\"%R>Administration</a>",
+			            starts(p, "/admin") ? " aria-current=\"page\"" : "");
 		html_printf(&r->out,
-			    " <form method=\"post\" action=\"/deconnexion\" class=\"inline\">"
-			    "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">"
-			    "<button type=\"submit\" class=\"link\">Se déconnecter</button></form>",
-			    r->csrf);
+		            " <form method=\"post\" action=\"/deconnexion\" class=\"inline\">"
+		            "<input type=\"hidden\" name=\"_csrf\" value=\"%s\">"
+		            "<button type=\"submit\" class=\"link\">Se déconnecter</button></form>",
+		            r->csrf);
 	} else {
 		buf_puts(&r->out, "<a href=\"/connexion\">Se connecter</a>");
 	}
@@ -221,15 +223,15 @@ void page_begin(struct req *r, const char *title, const struct crumb *crumbs)
 void page_end(struct req *r)
 {
 	buf_puts(&r->out,
-		 "</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n"
-		 "<p><strong>maillage</strong> — suivi et animation des projets sociaux de "
-		 "territoire.</p>\n"
-		 "<p>Données géographiques : INSEE, Code officiel géographique, via "
-		 "<code>@etalab/decoupage-administratif</code> (Licence Ouverte / Open Licence "
-		 "Etalab) ; coordonnées des communes : GeoNames (CC BY 4.0).</p>\n"
-		 "<p><a href=\"/a-propos\">À propos et licences</a> · "
-		 "<a href=\"/api/v1/openapi.json\">API JSON (OpenAPI)</a></p>\n"
-		 "</div>\n</footer>\n</body>\n</html>\n");
+	         "</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n"
+	         "<p><strong>maillage</strong> — suivi et animation des projets sociaux de "
+	         "territoire.</p>\n"
+	         "<p>Données géographiques : INSEE, Code officiel géographique, via "
+	         "<code>@etalab/decoupage-administratif</code> (Licence Ouverte / Open Licence "
+	         "Etalab) ; coordonnées des communes : GeoNames (CC BY 4.0).</p>\n"
+	         "<p><a href=\"/a-propos\">À propos et licences</a> · "
+	         "<a href=\"/api/v1/openapi.json\">API JSON (OpenAPI)</a></p>\n"
+	         "</div>\n</footer>\n</body>\n</html>\n");
 	resp_send(r, 200, "text/html; charset=utf-8");
 }
 
@@ -241,5 +243,5 @@ void page_csrf(struct req *r)
 void page_notice(struct req *r, const char *kind, const char *message)
 {
 	html_printf(&r->out, "<p class=\"notice notice-%s\" role=\"%s\">%s</p>\n", kind,
-		    !strcmp(kind, "error") ? "alert" : "status", message);
+	            !strcmp(kind, "error") ? "alert" : "status", message);
 }

@@ -98,7 +98,8 @@ static int rate_class(double per100)
 /* ---- Loading ------------------------------------------------------------------------------ */
 
 #define TERRITORY_WHERE                                                                            \
-	"(CAST(? AS TEXT) IS NULL OR c.epci = ?) AND (CAST(? AS TEXT) IS NULL OR c.departement = ?) AND (? = 0 OR EXISTS "     \
+	"(CAST(? AS TEXT) IS NULL OR c.epci = ?) AND (CAST(? AS TEXT) IS NULL OR c.departement = " \
+	"?) AND (? = 0 OR EXISTS "                                                                 \
 	"(SELECT 1 FROM plan_territory t WHERE t.plan_id = ? AND ((t.scope = 'commune' AND "       \
 	"t.code = c.code) OR (t.scope = 'epci' AND t.code = c.epci) OR (t.scope = "                \
 	"'departement' AND t.code = c.departement))))"
@@ -206,7 +207,8 @@ static int load_points(struct db *db, const struct map_options *o, struct map_da
 		    "COALESCE(a.longitude, c.longitude), c.name, c.code FROM actors a JOIN "
 		    "communes c "
 		    "ON c.code = a.commune WHERE " TERRITORY_WHERE
-		    " AND (CAST(? AS TEXT) IS NULL OR a.kind = ?) AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM "
+		    " AND (CAST(? AS TEXT) IS NULL OR a.kind = ?) AND (CAST(? AS TEXT) IS NULL OR "
+		    "EXISTS (SELECT 1 FROM "
 		    "actor_thematics at JOIN tags g ON g.id = at.tag_id WHERE at.actor_id = a.id "
 		    "AND g.plan_id IS NULL AND g.kind = 'thematique' AND g.slug = ?)) "
 		    "ORDER BY a.search_name, a.id");
@@ -223,7 +225,8 @@ static int load_points(struct db *db, const struct map_options *o, struct map_da
 		    "SELECT s.id, s.name, s.kind, COALESCE(s.latitude, c.latitude), "
 		    "COALESCE(s.longitude, c.longitude), c.name, c.code, s.capacity "
 		    "FROM services s JOIN communes c ON c.code = s.commune WHERE " TERRITORY_WHERE
-		    " AND (CAST(? AS TEXT) IS NULL OR s.kind = ?) ORDER BY c.search_name, s.name, s.id");
+		    " AND (CAST(? AS TEXT) IS NULL OR s.kind = ?) ORDER BY c.search_name, s.name, "
+		    "s.id");
 		if (!st)
 			return -1;
 		bind_territory(st, 1, o);
@@ -615,8 +618,9 @@ void map_svg(struct buf *out, const struct map_data *d, const struct map_options
 			free(l);
 		}
 	else if (d->layer == MAP_LAYER_SERVICES) {
-		char *l = xasprintf("%s : cercle dont la surface suit le nombre de places",
-		                    o->service_kind ? offer_kind_label(o->service_kind) : "Service");
+		char *l =
+		    xasprintf("%s : cercle dont la surface suit le nombre de places",
+		              o->service_kind ? offer_kind_label(o->service_kind) : "Service");
 		buf_printf(
 		    out,
 		    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#bdbdbd\" stroke=\"#000\"/>",

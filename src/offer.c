@@ -536,8 +536,10 @@ static struct db_stmt *cov_select(struct req *r, const struct cov_query *q)
 		    "JOIN communes c ON c.code = s.commune WHERE s.kind = ? AND c.epci = e.code), "
 		    "(SELECT COALESCE(SUM(b.population), 0) FROM population_bands b JOIN communes "
 		    "c ON c.code = b.commune WHERE b.band = ? AND c.epci = e.code), 0 "
-		    "FROM epcis e WHERE (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM communes c WHERE "
-		    "c.epci = e.code AND c.departement = ?)) AND (CAST(? AS TEXT) IS NULL OR e.code = ?) "
+		    "FROM epcis e WHERE (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM communes "
+		    "c WHERE "
+		    "c.epci = e.code AND c.departement = ?)) AND (CAST(? AS TEXT) IS NULL OR "
+		    "e.code = ?) "
 		    "ORDER BY e.name";
 	else if (!strcmp(q->scale, "departement"))
 		sql =
@@ -545,15 +547,18 @@ static struct db_stmt *cov_select(struct req *r, const struct cov_query *q)
 		    "JOIN communes c ON c.code = s.commune WHERE s.kind = ? AND c.departement = "
 		    "d.code), (SELECT COALESCE(SUM(b.population), 0) FROM population_bands b JOIN "
 		    "communes c ON c.code = b.commune WHERE b.band = ? AND c.departement = "
-		    "d.code), 0 FROM departements d WHERE (CAST(? AS TEXT) IS NULL OR d.code = ?) AND "
+		    "d.code), 0 FROM departements d WHERE (CAST(? AS TEXT) IS NULL OR d.code = ?) "
+		    "AND "
 		    "(CAST(? AS TEXT) IS NULL OR CAST(? AS TEXT) IS NOT NULL) ORDER BY d.code";
 	else
 		sql =
 		    "SELECT c.code, c.name, (SELECT COALESCE(SUM(s.capacity), 0) FROM services s "
 		    "WHERE s.kind = ? AND s.commune = c.code), (SELECT COALESCE(SUM(b.population), "
 		    "0) FROM population_bands b WHERE b.band = ? AND b.commune = c.code), "
-		    "c.coordinates_placed FROM communes c WHERE (CAST(? AS TEXT) IS NULL OR c.departement = ?) "
-		    "AND (CAST(? AS TEXT) IS NULL OR c.epci = ?) AND (? = 0 OR EXISTS (SELECT 1 FROM "
+		    "c.coordinates_placed FROM communes c WHERE (CAST(? AS TEXT) IS NULL OR "
+		    "c.departement = ?) "
+		    "AND (CAST(? AS TEXT) IS NULL OR c.epci = ?) AND (? = 0 OR EXISTS (SELECT 1 "
+		    "FROM "
 		    "plan_territory t WHERE t.plan_id = ? AND ((t.scope = 'commune' AND t.code = "
 		    "c.code) OR (t.scope = 'epci' AND t.code = c.epci) OR (t.scope = "
 		    "'departement' AND t.code = c.departement)))) ORDER BY c.search_name, c.code";
@@ -820,7 +825,8 @@ static void services_page(struct req *r)
 	    "SELECT s.id, s.kind, s.name, s.commune, c.name, s.capacity, s.hours, "
 	    "s.atypical_hours, s.age_min, s.age_max, s.source, a.id, a.name FROM services s "
 	    "JOIN communes c ON c.code = s.commune LEFT JOIN actors a ON a.id = s.actor_id "
-	    "WHERE (CAST(? AS TEXT) IS NULL OR s.kind = ?) AND (CAST(? AS TEXT) IS NULL OR s.commune = ? OR c.search_name "
+	    "WHERE (CAST(? AS TEXT) IS NULL OR s.kind = ?) AND (CAST(? AS TEXT) IS NULL OR "
+	    "s.commune = ? OR c.search_name "
 	    "LIKE ? ESCAPE '\\') ORDER BY c.search_name, s.kind, s.name",
 	    "sssss", kind, kind, comm, comm, pattern);
 	free(key);

@@ -3394,9 +3394,11 @@ static void summary_html(struct req *r, const json_t *s)
 	            json_string_value(json_object_get(s, "encoding")),
 	            (long long)json_integer_value(json_object_get(s, "nodes")),
 	            (long long)json_integer_value(json_object_get(s, "fiches")));
-	buf_puts(o, "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Éléments par niveau</caption>"
-	            "<thead><tr><th scope=\"col\">Niveau</th><th scope=\"col\">Nom</th>"
-	            "<th scope=\"col\">Nombre</th></tr></thead><tbody>");
+	buf_puts(
+	    o,
+	    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Éléments par niveau</caption>"
+	    "<thead><tr><th scope=\"col\">Niveau</th><th scope=\"col\">Nom</th>"
+	    "<th scope=\"col\">Nombre</th></tr></thead><tbody>");
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(s, "levels"), i, v)
@@ -3408,10 +3410,12 @@ static void summary_html(struct req *r, const json_t *s)
 		                : "—",
 		            (long long)json_integer_value(json_object_get(v, "count")));
 	}
-	buf_puts(o, "</tbody></table></div>"
-	            "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Premiers éléments, avec leur "
-	            "numéro</caption><thead><tr><th scope=\"col\">Numéro</th><th scope=\"col\">"
-	            "Titre</th><th scope=\"col\">Fiche-action</th></tr></thead><tbody>");
+	buf_puts(
+	    o,
+	    "</tbody></table></div>"
+	    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Premiers éléments, avec leur "
+	    "numéro</caption><thead><tr><th scope=\"col\">Numéro</th><th scope=\"col\">"
+	    "Titre</th><th scope=\"col\">Fiche-action</th></tr></thead><tbody>");
 	json_array_foreach(json_object_get(s, "first_nodes"), i, v)
 	{
 		html_printf(o, "<tr><td>%s</td><td>%s</td><td>%s</td></tr>",

@@ -21,11 +21,12 @@ void plan_bind_visible(struct db_stmt *st, int first, struct req *r)
 
 enum role plan_role(struct req *r, int64_t plan_id)
 {
-	struct db_stmt *st = db_queryf(r->db, "SELECT p.is_public, "
-					      "(SELECT m.role FROM plan_members m "
-					      " WHERE m.plan_id = p.id AND m.user_id = ?) "
-					      "FROM plans p WHERE p.id = ?",
-				       "II", r->user ? r->user->id : (int64_t)0, plan_id);
+	struct db_stmt *st = db_queryf(r->db,
+	                               "SELECT p.is_public, "
+	                               "(SELECT m.role FROM plan_members m "
+	                               " WHERE m.plan_id = p.id AND m.user_id = ?) "
+	                               "FROM plans p WHERE p.id = ?",
+	                               "II", r->user ? r->user->id : (int64_t)0, plan_id);
 	enum role role = ROLE_NONE;
 	if (st && db_step(st) == DB_ROW) {
 		if (r->user && r->user->role == ROLE_ADMIN)
@@ -48,8 +49,8 @@ int plan_require(struct req *r, int64_t plan_id, enum role min)
 	}
 	if (role < min) {
 		resp_error(r, r->user ? 403 : 401,
-			   r->user ? "Votre rôle sur ce plan ne permet pas cette action."
-				   : "Connectez-vous pour accéder à cette ressource.");
+		           r->user ? "Votre rôle sur ce plan ne permet pas cette action."
+		                   : "Connectez-vous pour accéder à cette ressource.");
 		return -1;
 	}
 	return 0;
@@ -58,10 +59,10 @@ int plan_require(struct req *r, int64_t plan_id, enum role min)
 static const struct {
 	const char *kind, *label;
 } kinds[] = {
-	{"ctg", "Convention territoriale globale (CTG)"},
-	{"schema", "Schéma départemental"},
-	{"projet_social", "Projet social de structure"},
-	{"autre", "Autre plan"},
+    {"ctg", "Convention territoriale globale (CTG)"},
+    {"schema", "Schéma départemental"},
+    {"projet_social", "Projet social de structure"},
+    {"autre", "Autre plan"},
 };
 
 const char *plan_kind_label(const char *kind)
@@ -103,8 +104,8 @@ static void sanitize_links(struct buf *b, size_t from)
 			int bad = 0;
 			if (scheme < n && v[scheme] == ':')
 				bad = !((scheme == 4 && !strncasecmp(v, "http", 4)) ||
-					(scheme == 5 && !strncasecmp(v, "https", 5)) ||
-					(scheme == 6 && !strncasecmp(v, "mailto", 6)));
+				        (scheme == 5 && !strncasecmp(v, "https", 5)) ||
+				        (scheme == 6 && !strncasecmp(v, "mailto", 6)));
 			if (bad) {
 				/* Overwrite the value with '#' followed by spaces-free padding. */
 				v[0] = '#';
@@ -123,7 +124,7 @@ void markdown_render(struct buf *out, const char *md)
 		return;
 	size_t from = out->len;
 	if (md_html(md, (MD_SIZE)strlen(md), md_out, out,
-		    MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH, 0) != 0) {
+	            MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH, 0) != 0) {
 		out->len = from;
 		html_printf(out, "<p>%s</p>", md);
 		return;
@@ -131,7 +132,8 @@ void markdown_render(struct buf *out, const char *md)
 	sanitize_links(out, from);
 }
 
-/* --- tree -------------------------------------------------------------------------------------- */
+/* --- tree --------------------------------------------------------------------------------------
+ */
 
 struct node {
 	int64_t id, parent;
@@ -215,17 +217,18 @@ static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 	}
 	db_finalize(st);
 	/* Tag labels, joined by '|' per node. */
-	st = db_queryf(db, "SELECT nt.node_id, g.label FROM node_tags nt "
-			   "JOIN tags g ON g.id = nt.tag_id JOIN nodes n ON n.id = nt.node_id "
-			   "WHERE n.plan_id = ? ORDER BY nt.node_id, g.label",
-		       "I", plan_id);
+	st = db_queryf(db,
+	               "SELECT nt.node_id, g.label FROM node_tags nt "
+	               "JOIN tags g ON g.id = nt.tag_id JOIN nodes n ON n.id = nt.node_id "
+	               "WHERE n.plan_id = ? ORDER BY nt.node_id, g.label",
+	               "I", plan_id);
 	while (st && db_step(st) == DB_ROW) {
 		size_t i = node_index(t, db_col_int64(st, 0));
 		if (i == (size_t)-1)
 			continue;
 		char *old = t->nodes[i].tags;
-		t->nodes[i].tags = old ? xasprintf("%s|%s", old, db_col_text(st, 1))
-				       : xstrdup(db_col_text(st, 1));
+		t->nodes[i].tags =
+		    old ? xasprintf("%s|%s", old, db_col_text(st, 1)) : xstrdup(db_col_text(st, 1));
 		free(old);
 	}
 	db_finalize(st);
@@ -261,8 +264,8 @@ static int tree_load(struct db *db, int64_t plan_id, struct tree *t)
 
 static void levels_load(struct db *db, int64_t plan_id, char **names, int max)
 {
-	struct db_stmt *st = db_queryf(db, "SELECT depth, name FROM plan_levels WHERE plan_id = ?",
-				       "I", plan_id);
+	struct db_stmt *st =
+	    db_queryf(db, "SELECT depth, name FROM plan_levels WHERE plan_id = ?", "I", plan_id);
 	while (st && db_step(st) == DB_ROW) {
 		int d = (int)db_col_int64(st, 0);
 		if (d >= 0 && d < max && !names[d])
@@ -303,7 +306,7 @@ static const char *progress_badge(const char *status, const char *progress)
  * A title links to the node's page: /fiches/{id} for a fiche-action, /noeuds/{id} otherwise;
  * a fiche shows its status and progress as badges. */
 static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, size_t n,
-			char **levels, const char *parent_tags)
+                        char **levels, const char *parent_tags)
 {
 	buf_puts(o, "<ol class=\"tree\">");
 	for (size_t i = 0; i < n; i++) {
@@ -329,7 +332,8 @@ static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, 
 			int shown = 0;
 			buf_puts(o, " <span class=\"tags\">");
 			char *copy = xstrdup(nd->tags), *save = NULL;
-			for (char *tg = strtok_r(copy, "|", &save); tg; tg = strtok_r(NULL, "|", &save))
+			for (char *tg = strtok_r(copy, "|", &save); tg;
+			     tg = strtok_r(NULL, "|", &save))
 				if (!list_has(parent_tags, tg)) {
 					html_printf(o, "<span class=\"tag\">%s</span>", tg);
 					shown++;
@@ -344,7 +348,8 @@ static void tree_render(struct buf *o, const struct tree *t, const size_t *idx, 
 		}
 		buf_puts(o, "</div>");
 		if (nd->nchildren)
-			tree_render(o, t, t->kids + nd->first_child, nd->nchildren, levels, nd->tags);
+			tree_render(o, t, t->kids + nd->first_child, nd->nchildren, levels,
+			            nd->tags);
 		buf_puts(o, "</li>");
 	}
 	buf_puts(o, "</ol>");
@@ -358,7 +363,8 @@ static json_t *tree_json(const struct tree *t, const size_t *idx, size_t n, char
 		json_t *tags = json_array();
 		if (nd->tags) {
 			char *copy = xstrdup(nd->tags), *save = NULL;
-			for (char *tg = strtok_r(copy, "|", &save); tg; tg = strtok_r(NULL, "|", &save))
+			for (char *tg = strtok_r(copy, "|", &save); tg;
+			     tg = strtok_r(NULL, "|", &save))
 				json_array_append_new(tags, json_string(tg));
 			free(copy);
 		}
@@ -376,24 +382,22 @@ static json_t *tree_json(const struct tree *t, const size_t *idx, size_t n, char
 json_t *plan_to_json(struct db *db, int64_t plan_id)
 {
 	struct db_stmt *st = db_queryf(db,
-				       "SELECT id, kind, title, start_year, end_year, description, "
-				       "is_public, created_at, updated_at FROM plans WHERE id = ?",
-				       "I", plan_id);
+	                               "SELECT id, kind, title, start_year, end_year, description, "
+	                               "is_public, created_at, updated_at FROM plans WHERE id = ?",
+	                               "I", plan_id);
 	if (!st)
 		return NULL;
 	json_t *p = NULL;
 	if (db_step(st) == DB_ROW) {
-		p = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:s,s:s}", "id",
-			      (json_int_t)db_col_int64(st, 0), "kind", db_col_text(st, 1),
-			      "kind_label", plan_kind_label(db_col_text(st, 1)), "title",
-			      db_col_text(st, 2), "start_year",
-			      db_col_is_null(st, 3) ? json_null()
-						    : json_integer(db_col_int64(st, 3)),
-			      "end_year",
-			      db_col_is_null(st, 4) ? json_null()
-						    : json_integer(db_col_int64(st, 4)),
-			      "description", db_col_text(st, 5), "public", (int)db_col_int64(st, 6),
-			      "created_at", db_col_text(st, 7), "updated_at", db_col_text(st, 8));
+		p = json_pack(
+		    "{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:s,s:s}", "id",
+		    (json_int_t)db_col_int64(st, 0), "kind", db_col_text(st, 1), "kind_label",
+		    plan_kind_label(db_col_text(st, 1)), "title", db_col_text(st, 2), "start_year",
+		    db_col_is_null(st, 3) ? json_null() : json_integer(db_col_int64(st, 3)),
+		    "end_year",
+		    db_col_is_null(st, 4) ? json_null() : json_integer(db_col_int64(st, 4)),
+		    "description", db_col_text(st, 5), "public", (int)db_col_int64(st, 6),
+		    "created_at", db_col_text(st, 7), "updated_at", db_col_text(st, 8));
 	}
 	db_finalize(st);
 	if (!p)
@@ -406,23 +410,25 @@ json_t *plan_to_json(struct db *db, int64_t plan_id)
 	json_object_set_new(p, "levels", lv);
 
 	json_t *terr = json_array();
-	st = db_queryf(db, "SELECT scope, code FROM plan_territory WHERE plan_id = ? "
-			   "ORDER BY scope, code",
-		       "I", plan_id);
+	st = db_queryf(db,
+	               "SELECT scope, code FROM plan_territory WHERE plan_id = ? "
+	               "ORDER BY scope, code",
+	               "I", plan_id);
 	while (st && db_step(st) == DB_ROW)
 		json_array_append_new(terr, json_pack("{s:s,s:s}", "scope", db_col_text(st, 0),
-						      "code", db_col_text(st, 1)));
+		                                      "code", db_col_text(st, 1)));
 	db_finalize(st);
 	json_object_set_new(p, "territory", terr);
 
 	json_t *sig = json_array();
-	st = db_queryf(db, "SELECT a.id, a.name FROM plan_signatories s "
-			   "JOIN actors a ON a.id = s.actor_id WHERE s.plan_id = ? ORDER BY a.name",
-		       "I", plan_id);
+	st = db_queryf(db,
+	               "SELECT a.id, a.name FROM plan_signatories s "
+	               "JOIN actors a ON a.id = s.actor_id WHERE s.plan_id = ? ORDER BY a.name",
+	               "I", plan_id);
 	while (st && db_step(st) == DB_ROW)
-		json_array_append_new(sig, json_pack("{s:I,s:s}", "id",
-						     (json_int_t)db_col_int64(st, 0), "name",
-						     db_col_text(st, 1)));
+		json_array_append_new(sig,
+		                      json_pack("{s:I,s:s}", "id", (json_int_t)db_col_int64(st, 0),
+		                                "name", db_col_text(st, 1)));
 	db_finalize(st);
 	json_object_set_new(p, "signatories", sig);
 
@@ -438,7 +444,7 @@ json_t *plan_to_json(struct db *db, int64_t plan_id)
 /* Number children of `parent` (0 for the roots) under `prefix`, recursively. Archived nodes are
  * numbered after their live siblings, so that the numbers shown in trees have no gaps. */
 static int renumber_level(struct db *db, int64_t plan_id, int64_t parent, const char *prefix,
-			  int depth)
+                          int depth)
 {
 	struct db_stmt *st =
 	    parent ? db_queryf(db,
@@ -465,8 +471,9 @@ static int renumber_level(struct db *db, int64_t plan_id, int64_t parent, const 
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
 		/* as long as the tree is deep: the prefix is the parent's whole number */
 		char *number = xasprintf("%s%s%zu", prefix, *prefix ? "." : "", i + 1);
-		rc = db_execf(db, "UPDATE nodes SET number = ?, position = ?, depth = ? WHERE id = ?",
-			      "siiI", number, (int)(i + 1), depth, ids[i]);
+		rc = db_execf(db,
+		              "UPDATE nodes SET number = ?, position = ?, depth = ? WHERE id = ?",
+		              "siiI", number, (int)(i + 1), depth, ids[i]);
 		if (rc == DB_OK)
 			rc = renumber_level(db, plan_id, ids[i], number, depth + 1);
 		free(number);
@@ -480,27 +487,28 @@ int plan_renumber(struct db *db, int64_t plan_id)
 	return renumber_level(db, plan_id, 0, "", 0);
 }
 
-/* --- pages ------------------------------------------------------------------------------------- */
+/* --- pages -------------------------------------------------------------------------------------
+ */
 
 static void territory_line(struct req *r, int64_t plan_id)
 {
-	struct db_stmt *st = db_queryf(
-		r->db,
-		"SELECT t.scope, t.code, COALESCE(e.name, d.name, c.name, t.code) "
-		"FROM plan_territory t "
-		"LEFT JOIN epcis e ON t.scope = 'epci' AND e.code = t.code "
-		"LEFT JOIN departements d ON t.scope = 'departement' AND d.code = t.code "
-		"LEFT JOIN communes c ON t.scope = 'commune' AND c.code = t.code "
-		"WHERE t.plan_id = ? ORDER BY t.scope, 3",
-		"I", plan_id);
+	struct db_stmt *st =
+	    db_queryf(r->db,
+	              "SELECT t.scope, t.code, COALESCE(e.name, d.name, c.name, t.code) "
+	              "FROM plan_territory t "
+	              "LEFT JOIN epcis e ON t.scope = 'epci' AND e.code = t.code "
+	              "LEFT JOIN departements d ON t.scope = 'departement' AND d.code = t.code "
+	              "LEFT JOIN communes c ON t.scope = 'commune' AND c.code = t.code "
+	              "WHERE t.plan_id = ? ORDER BY t.scope, 3",
+	              "I", plan_id);
 	int n = 0;
 	while (st && db_step(st) == DB_ROW) {
 		const char *scope = db_col_text(st, 0);
 		const char *base = !strcmp(scope, "epci")      ? "/epcis/"
-				   : !strcmp(scope, "commune") ? "/communes/"
-							       : "/territoire#dep-";
+		                   : !strcmp(scope, "commune") ? "/communes/"
+		                                               : "/territoire#dep-";
 		html_printf(&r->out, "%R<a href=\"%s%u\">%s</a>", n++ ? ", " : "", base,
-			    db_col_text(st, 1), db_col_text(st, 2));
+		            db_col_text(st, 1), db_col_text(st, 2));
 	}
 	db_finalize(st);
 	if (!n)
@@ -521,9 +529,9 @@ static void plan_page(struct req *r)
 	if (req_param_id(r, 0, &id) || plan_require(r, id, ROLE_PUBLIC))
 		return;
 	struct db_stmt *st = db_queryf(r->db,
-				       "SELECT kind, title, start_year, end_year, description, "
-				       "is_public FROM plans WHERE id = ?",
-				       "I", id);
+	                               "SELECT kind, title, start_year, end_year, description, "
+	                               "is_public FROM plans WHERE id = ?",
+	                               "I", id);
 	if (!st || db_step(st) != DB_ROW) {
 		db_finalize(st);
 		resp_error(r, 404, "Ce plan n'existe pas.");
@@ -538,26 +546,28 @@ static void plan_page(struct req *r)
 
 	page_begin(r, title, NULL);
 	html_printf(&r->out, "<p class=\"eyebrow\">%s</p>\n<h1>%s</h1>\n", plan_kind_label(kind),
-		    title);
+	            title);
 	buf_puts(&r->out, "<dl class=\"facts\">");
 	html_printf(&r->out, "<div><dt>Période</dt><dd>%lld – %lld</dd></div>", (long long)y0,
-		    (long long)y1);
+	            (long long)y1);
 	buf_puts(&r->out, "<div><dt>Territoire</dt><dd>");
 	territory_line(r, id);
 	buf_puts(&r->out, "</dd></div><div><dt>Signataires</dt><dd>");
-	st = db_queryf(r->db, "SELECT a.id, a.name FROM plan_signatories s "
-			      "JOIN actors a ON a.id = s.actor_id WHERE s.plan_id = ? ORDER BY a.name",
-		       "I", id);
+	st = db_queryf(r->db,
+	               "SELECT a.id, a.name FROM plan_signatories s "
+	               "JOIN actors a ON a.id = s.actor_id WHERE s.plan_id = ? ORDER BY a.name",
+	               "I", id);
 	/* A long list of signatories folds after the first few. */
 	int n = 0;
 	while (st && db_step(st) == DB_ROW) {
 		if (n == 0)
 			buf_puts(&r->out, "<ul class=\"inline-list\">");
 		if (n == 4)
-			buf_puts(&r->out, "</ul><details><summary>Voir les autres signataires</summary>"
-					  "<ul class=\"inline-list\">");
+			buf_puts(&r->out,
+			         "</ul><details><summary>Voir les autres signataires</summary>"
+			         "<ul class=\"inline-list\">");
 		html_printf(&r->out, "<li><a href=\"/acteurs/%lld\">%s</a></li>",
-			    (long long)db_col_int64(st, 0), db_col_text(st, 1));
+		            (long long)db_col_int64(st, 0), db_col_text(st, 1));
 		n++;
 	}
 	db_finalize(st);
@@ -568,7 +578,7 @@ static void plan_page(struct req *r)
 	else
 		buf_puts(&r->out, "aucun renseigné");
 	html_printf(&r->out, "</dd></div><div><dt>Visibilité</dt><dd>%s</dd></div>",
-		    is_public ? "publique" : "réservée aux membres");
+	            is_public ? "publique" : "réservée aux membres");
 	enum role role = plan_role(r, id);
 	html_printf(&r->out, "<div><dt>Votre rôle</dt><dd>%s</dd></div></dl>\n", role_label(role));
 	if (role >= ROLE_READER) {
@@ -587,8 +597,7 @@ static void plan_page(struct req *r)
 	/* Where to go from here: the cycle is for members; the rest is public with the plan. */
 	buf_puts(&r->out, "<nav class=\"plan-links\" aria-label=\"Pages du plan\">"
 	                  "<ul class=\"inline-list\">");
-	html_printf(&r->out,
-	            "<li><a href=\"/plans/%lld/tableau-de-bord\">Tableau de bord</a></li>",
+	html_printf(&r->out, "<li><a href=\"/plans/%lld/tableau-de-bord\">Tableau de bord</a></li>",
 	            (long long)id);
 	if (is_public)
 		html_printf(&r->out, "<li><a href=\"/public/plans/%lld\">Page publique</a></li>",
@@ -615,9 +624,10 @@ static void plan_page(struct req *r)
 		            (long long)id, (long long)id, current_year(), (long long)id,
 		            (long long)id);
 	if (role >= ROLE_PILOT)
-		html_printf(&r->out,
-		            "<li><a href=\"/plans/%lld/mesures-en-retard\">Mesures en retard</a></li>",
-		            (long long)id);
+		html_printf(
+		    &r->out,
+		    "<li><a href=\"/plans/%lld/mesures-en-retard\">Mesures en retard</a></li>",
+		    (long long)id);
 	if (role >= ROLE_COORDINATOR)
 		html_printf(&r->out,
 		            "<li><a href=\"/plans/%lld/mesures/importer\">Importer des "
@@ -659,15 +669,16 @@ static void plan_page(struct req *r)
 	page_end(r);
 }
 
-/* --- API ---------------------------------------------------------------------------------------- */
+/* --- API ----------------------------------------------------------------------------------------
+ */
 
 static void api_plans(struct req *r)
 {
-	struct db_stmt *st = db_prepare(r->db, "SELECT p.id, p.kind, p.title, p.start_year, "
-					       "p.end_year, p.is_public, "
-					       "(SELECT COUNT(*) FROM nodes n WHERE n.plan_id = p.id) "
-					       "FROM plans p WHERE " PLAN_VISIBLE_WHERE
-					       " ORDER BY p.title");
+	struct db_stmt *st =
+	    db_prepare(r->db, "SELECT p.id, p.kind, p.title, p.start_year, "
+	                      "p.end_year, p.is_public, "
+	                      "(SELECT COUNT(*) FROM nodes n WHERE n.plan_id = p.id) "
+	                      "FROM plans p WHERE " PLAN_VISIBLE_WHERE " ORDER BY p.title");
 	if (!st) {
 		resp_error(r, 500, "Lecture des plans impossible.");
 		return;
@@ -675,22 +686,22 @@ static void api_plans(struct req *r)
 	plan_bind_visible(st, 1, r);
 	json_t *arr = json_array();
 	while (db_step(st) == DB_ROW)
-		json_array_append_new(
-			arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:b,s:I,s:s}", "id",
-				       (json_int_t)db_col_int64(st, 0), "kind", db_col_text(st, 1),
-				       "kind_label", plan_kind_label(db_col_text(st, 1)), "title",
-				       db_col_text(st, 2), "start_year",
-				       (json_int_t)db_col_int64(st, 3), "end_year",
-				       (json_int_t)db_col_int64(st, 4), "public",
-				       (int)db_col_int64(st, 5), "node_count",
-				       (json_int_t)db_col_int64(st, 6), "url", ""));
+		json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:b,s:I,s:s}", "id",
+		                                     (json_int_t)db_col_int64(st, 0), "kind",
+		                                     db_col_text(st, 1), "kind_label",
+		                                     plan_kind_label(db_col_text(st, 1)), "title",
+		                                     db_col_text(st, 2), "start_year",
+		                                     (json_int_t)db_col_int64(st, 3), "end_year",
+		                                     (json_int_t)db_col_int64(st, 4), "public",
+		                                     (int)db_col_int64(st, 5), "node_count",
+		                                     (json_int_t)db_col_int64(st, 6), "url", ""));
 	db_finalize(st);
 	size_t i;
 	json_t *p;
 	json_array_foreach(arr, i, p)
 	{
 		char *u = xasprintf("/api/v1/plans/%lld",
-				    (long long)json_integer_value(json_object_get(p, "id")));
+		                    (long long)json_integer_value(json_object_get(p, "id")));
 		json_object_set_new(p, "url", json_string(u));
 		free(u);
 	}

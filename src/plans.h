@@ -14,8 +14,8 @@ struct db_stmt;
  * every plan for an administrator, the plans the user is a member of. Takes two parameters,
  * bound by plan_bind_visible() from position `first`.
  */
-#define PLAN_VISIBLE_WHERE                                                                     \
-	"(p.is_public = 1 OR ? = 1 OR EXISTS (SELECT 1 FROM plan_members m "                   \
+#define PLAN_VISIBLE_WHERE                                                                         \
+	"(p.is_public = 1 OR ? = 1 OR EXISTS (SELECT 1 FROM plan_members m "                       \
 	"WHERE m.plan_id = p.id AND m.user_id = ?))"
 void plan_bind_visible(struct db_stmt *st, int first, struct req *r);
 

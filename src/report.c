@@ -439,7 +439,8 @@ static void fiche_block(struct buf *o, const struct bilan *b, size_t i, int h)
 		int ty = target_year(b);
 		html_printf(
 		    o,
-		    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Indicateurs de la fiche %s"
+		    "<div class=\"table-wrap\" tabindex=\"0\"><table><caption>Indicateurs de la "
+		    "fiche %s"
 		    "</caption><thead><tr><th scope=\"col\">Indicateur</th><th scope=\"col\">"
 		    "Nature</th><th scope=\"col\" class=\"num\">Référence</th><th "
 		    "scope=\"col\" class=\"num\">Cible %d</th><th scope=\"col\" class=\"num\">"
@@ -1051,10 +1052,11 @@ static int letter_load(struct db *db, int64_t plan_id, const char *from, const c
 	char upper[16];
 	svg_iso_from_days(upper, svg_days_from_iso(to) + 1);
 	/* New: fiches created in the period, and proposals the COPIL retained in it. */
-	struct db_stmt *st = db_queryf(db,
-	                               "SELECT entity_id FROM audit_log WHERE plan_id = ? AND "
-	                               "entity = 'fiche' AND action = 'create' AND at >= ? AND at < ?",
-	                               "Iss", plan_id, from, upper);
+	struct db_stmt *st =
+	    db_queryf(db,
+	              "SELECT entity_id FROM audit_log WHERE plan_id = ? AND "
+	              "entity = 'fiche' AND action = 'create' AND at >= ? AND at < ?",
+	              "Iss", plan_id, from, upper);
 	while (st && db_step(st) == DB_ROW) {
 		int64_t id;
 		size_t i;

@@ -37,13 +37,16 @@ extern const struct route rollup_routes[];
 extern const struct route grids_routes[];
 
 const struct route *const route_tables[] = {
-	asset_routes,	  home_routes,	 plan_routes,	 plan_edit_routes, indicator_routes, fiche_routes,
-	cycle_routes,	  plan_io_routes, search_routes, geo_routes,	   actor_routes, contact_routes, network_routes,
-	account_routes, admin_routes,	 dashboard_routes, report_routes, portal_routes, need_routes, offer_routes, access_routes, map_routes, synthesis_routes, datainclusion_routes, governance_routes, notifications_routes, spiral_routes, rollup_routes, grids_routes, NULL,
+    asset_routes,         home_routes,    plan_routes,      plan_edit_routes,     indicator_routes,
+    fiche_routes,         cycle_routes,   plan_io_routes,   search_routes,        geo_routes,
+    actor_routes,         contact_routes, network_routes,   account_routes,       admin_routes,
+    dashboard_routes,     report_routes,  portal_routes,    need_routes,          offer_routes,
+    access_routes,        map_routes,     synthesis_routes, datainclusion_routes, governance_routes,
+    notifications_routes, spiral_routes,  rollup_routes,    grids_routes,         NULL,
 };
 
 int route_match(const char *pattern, const char *path, const char **params, int *nparams,
-		char **store)
+                char **store)
 {
 	/* Captures are copied into one buffer as NUL-separated strings. */
 	size_t plen = strlen(path);

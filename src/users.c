@@ -22,7 +22,7 @@ const char *user_name_problem(const char *name)
 }
 
 int user_create(struct db *db, const char *email, const char *name, const char *role,
-		const char *password, int64_t by, const char *origin, int64_t *id, char **err)
+                const char *password, int64_t by, const char *origin, int64_t *id, char **err)
 {
 	const char *why = auth_email_problem(email);
 	if (!why)
@@ -48,11 +48,12 @@ int user_create(struct db *db, const char *email, const char *name, const char *
 	}
 	int64_t new_id = 0;
 	int rc = db_int64f(db, &new_id,
-			   "INSERT INTO users (email, name, password_hash, role, created_at) "
-			   "VALUES (?, ?, ?, ?, ?) RETURNING id",
-			   "sssss", email, name, hash, role, now);
+	                   "INSERT INTO users (email, name, password_hash, role, created_at) "
+	                   "VALUES (?, ?, ?, ?, ?) RETURNING id",
+	                   "sssss", email, name, hash, role, now);
 	if (rc == DB_OK) {
-		json_t *after = json_pack("{s:s,s:s,s:s}", "email", email, "name", name, "role", role);
+		json_t *after =
+		    json_pack("{s:s,s:s,s:s}", "email", email, "name", name, "role", role);
 		rc = audit_write_id(db, by, origin, "create", "user", new_id, NULL, after);
 		json_decref(after);
 	}
@@ -61,7 +62,7 @@ int user_create(struct db *db, const char *email, const char *name, const char *
 	if (rc != DB_OK) {
 		db_rollback(db);
 		*err = xstrdup(rc == DB_CONSTRAINT ? "Un compte existe déjà avec cette adresse."
-						   : "L'enregistrement du compte a échoué.");
+		                                   : "L'enregistrement du compte a échoué.");
 		return -1;
 	}
 	if (id)
@@ -70,9 +71,10 @@ int user_create(struct db *db, const char *email, const char *name, const char *
 }
 
 int user_set_disabled(struct db *db, const char *email, int64_t id, int disabled, int64_t by,
-		      const char *origin, char **err)
+                      const char *origin, char **err)
 {
-	if (email && db_int64f(db, &id, "SELECT id FROM users WHERE email = ?", "s", email) != DB_OK) {
+	if (email &&
+	    db_int64f(db, &id, "SELECT id FROM users WHERE email = ?", "s", email) != DB_OK) {
 		*err = xstrdup("Aucun compte avec cette adresse.");
 		return -1;
 	}
@@ -94,7 +96,8 @@ int user_set_disabled(struct db *db, const char *email, int64_t id, int disabled
 	if (rc == DB_OK) {
 		json_t *b = json_pack("{s:b}", "disabled", (int)was);
 		json_t *a = json_pack("{s:b}", "disabled", disabled);
-		rc = audit_write_id(db, by, origin, disabled ? "disable" : "enable", "user", id, b, a);
+		rc = audit_write_id(db, by, origin, disabled ? "disable" : "enable", "user", id, b,
+		                    a);
 		json_decref(b);
 		json_decref(a);
 	}
@@ -109,7 +112,7 @@ int user_set_disabled(struct db *db, const char *email, int64_t id, int disabled
 }
 
 int user_set_password(struct db *db, int64_t id, const char *password, int64_t by,
-		      const char *origin, char **err)
+                      const char *origin, char **err)
 {
 	const char *why = auth_password_problem(password);
 	if (why) {
@@ -123,7 +126,8 @@ int user_set_password(struct db *db, int64_t id, const char *password, int64_t b
 	}
 	int rc = db_begin(db);
 	if (rc == DB_OK)
-		rc = db_execf(db, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, id);
+		rc =
+		    db_execf(db, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, id);
 	if (rc == DB_OK)
 		rc = audit_write_id(db, by, origin, "password", "user", id, NULL, NULL);
 	if (rc == DB_OK)

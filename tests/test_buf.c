@@ -15,8 +15,9 @@ static void test_html_escapes_by_default(void **state)
 	(void)state;
 	struct buf b = {0};
 	html_printf(&b, "<p title=\"%s\">%s</p>", "a\"b'c", "<script>alert('x') && 1</script>");
-	assert_string_equal(buf_str(&b), "<p title=\"a&quot;b&#39;c\">&lt;script&gt;alert(&#39;x&#39;) "
-					 "&amp;&amp; 1&lt;/script&gt;</p>");
+	assert_string_equal(buf_str(&b),
+	                    "<p title=\"a&quot;b&#39;c\">&lt;script&gt;alert(&#39;x&#39;) "
+	                    "&amp;&amp; 1&lt;/script&gt;</p>");
 	buf_free(&b);
 }
 
@@ -25,7 +26,7 @@ static void test_raw_and_numbers(void **state)
 	(void)state;
 	struct buf b = {0};
 	html_printf(&b, "%R|%d|%ld|%lld|%zu|%.1f|%.0f|%%|%s", "<b>ok</b>", -3, 40L, 5000000000LL,
-		    (size_t)7, 14.25, 2.6, NULL);
+	            (size_t)7, 14.25, 2.6, NULL);
 	assert_string_equal(buf_str(&b), "<b>ok</b>|-3|40|5000000000|7|14,2|3|%|");
 	buf_free(&b);
 }
@@ -36,7 +37,7 @@ static void test_url_component(void **state)
 	struct buf b = {0};
 	html_printf(&b, "<a href=\"/communes?q=%u\">", "Saint-Étienne & \"x\"/y");
 	assert_string_equal(buf_str(&b),
-			    "<a href=\"/communes?q=Saint-%C3%89tienne%20%26%20%22x%22%2Fy\">");
+	                    "<a href=\"/communes?q=Saint-%C3%89tienne%20%26%20%22x%22%2Fy\">");
 	buf_free(&b);
 }
 
@@ -66,15 +67,15 @@ static void test_utf8_validation(void **state)
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		assert_true(utf8_valid_text(good[i], strlen(good[i])));
 	const char *bad[] = {
-		"\xc3\x28",         /* invalid continuation */
-		"\xc0\xaf",         /* overlong slash */
-		"\xe0\x80\xaf",     /* overlong */
-		"\xed\xa0\x80",     /* surrogate */
-		"\xf4\x90\x80\x80", /* beyond U+10FFFF */
-		"abc\xc3",          /* truncated */
-		"\xff",             /* never valid */
-		"bell\x07",         /* control character */
-		"del\x7f",
+	    "\xc3\x28",         /* invalid continuation */
+	    "\xc0\xaf",         /* overlong slash */
+	    "\xe0\x80\xaf",     /* overlong */
+	    "\xed\xa0\x80",     /* surrogate */
+	    "\xf4\x90\x80\x80", /* beyond U+10FFFF */
+	    "abc\xc3",          /* truncated */
+	    "\xff",             /* never valid */
+	    "bell\x07",         /* control character */
+	    "del\x7f",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_false(utf8_valid_text(bad[i], strlen(bad[i])));
@@ -84,11 +85,11 @@ static void test_utf8_validation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_html_escapes_by_default),
-		cmocka_unit_test(test_raw_and_numbers),
-		cmocka_unit_test(test_url_component),
-		cmocka_unit_test(test_buf_growth_and_steal),
-		cmocka_unit_test(test_utf8_validation),
+	    cmocka_unit_test(test_html_escapes_by_default),
+	    cmocka_unit_test(test_raw_and_numbers),
+	    cmocka_unit_test(test_url_component),
+	    cmocka_unit_test(test_buf_growth_and_steal),
+	    cmocka_unit_test(test_utf8_validation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

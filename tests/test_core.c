@@ -63,24 +63,27 @@ static void test_migrations_idempotent_and_constraints(void **state)
 	assert_int_equal(db_schema_version(db), migrations);
 	int64_t n = 0;
 	assert_int_equal(db_int64f(db, &n, "SELECT COUNT(*) FROM tags WHERE plan_id IS NULL", ""),
-			 DB_OK);
+	                 DB_OK);
 	assert_int_equal(n, 7); /* the 7 CTG thematic fields */
 	/* Foreign keys are enforced. */
-	assert_int_equal(db_execf(db, "INSERT INTO communes (code, name, departement) VALUES "
-				      "('99999', 'X', 'ZZ')",
-				  ""),
-			 DB_CONSTRAINT);
+	assert_int_equal(db_execf(db,
+	                          "INSERT INTO communes (code, name, departement) VALUES "
+	                          "('99999', 'X', 'ZZ')",
+	                          ""),
+	                 DB_CONSTRAINT);
 	/* CHECK constraints too. */
-	assert_int_equal(db_execf(db, "INSERT INTO users (email, name, password_hash, role, "
-				      "created_at) VALUES ('a@b.fr', 'A', 'h', 'god', 'now')",
-				  ""),
-			 DB_CONSTRAINT);
+	assert_int_equal(db_execf(db,
+	                          "INSERT INTO users (email, name, password_hash, role, "
+	                          "created_at) VALUES ('a@b.fr', 'A', 'h', 'god', 'now')",
+	                          ""),
+	                 DB_CONSTRAINT);
 	/* Bound values are never SQL. */
 	const char *hostile = "x'); DROP TABLE communes; --";
 	assert_int_equal(db_execf(db, "INSERT INTO departements (code, name) VALUES (?, ?)", "ss",
-				  "26", hostile),
-			 DB_OK);
-	struct db_stmt *st = db_queryf(db, "SELECT name FROM departements WHERE code = ?", "s", "26");
+	                          "26", hostile),
+	                 DB_OK);
+	struct db_stmt *st =
+	    db_queryf(db, "SELECT name FROM departements WHERE code = ?", "s", "26");
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_string_equal(db_col_text(st, 0), hostile);
 	assert_int_equal(db_step(st), DB_DONE);
@@ -89,12 +92,13 @@ static void test_migrations_idempotent_and_constraints(void **state)
 	/* RETURNING, NULLs, doubles. */
 	int64_t id = 0;
 	assert_int_equal(db_int64f(db, &id,
-				   "INSERT INTO communes (code, name, departement, latitude) "
-				   "VALUES (?, ?, ?, ?) RETURNING rowid",
-				   "sssd", "26108", "Crest", "26", 44.7284),
-			 DB_OK);
+	                           "INSERT INTO communes (code, name, departement, latitude) "
+	                           "VALUES (?, ?, ?, ?) RETURNING rowid",
+	                           "sssd", "26108", "Crest", "26", 44.7284),
+	                 DB_OK);
 	assert_true(id > 0);
-	st = db_queryf(db, "SELECT latitude, population FROM communes WHERE code = ?", "s", "26108");
+	st =
+	    db_queryf(db, "SELECT latitude, population FROM communes WHERE code = ?", "s", "26108");
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_true(db_col_double(st, 0) > 44.72 && db_col_double(st, 0) < 44.73);
 	assert_true(db_col_is_null(st, 1));
@@ -198,8 +202,8 @@ static void test_passwords_and_roles(void **state)
 	assert_null(auth_password_problem("assez-long-pour-passer"));
 	assert_non_null(auth_password_problem("\xc3\x28\xc3\x28\xc3\x28\xc3\x28\xc3\x28\xc3\x28"));
 	assert_null(auth_email_problem("prenom.nom@caf.fr"));
-	const char *bad[] = {"", "sans-arobase", "@caf.fr", "a@", "a@b", "a@@b.fr", "a b@c.fr",
-			     "<script>@x.fr", "a@b.fr;c@d.fr"};
+	const char *bad[] = {"",        "sans-arobase", "@caf.fr",       "a@",           "a@b",
+	                     "a@@b.fr", "a b@c.fr",     "<script>@x.fr", "a@b.fr;c@d.fr"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_non_null(auth_email_problem(bad[i]));
 	assert_int_equal(role_parse("coordinator"), ROLE_COORDINATOR);
@@ -207,8 +211,8 @@ static void test_passwords_and_roles(void **state)
 	assert_int_equal(role_parse(NULL), ROLE_NONE);
 	assert_string_equal(role_label(ROLE_PILOT), "pilote");
 	assert_true(ROLE_ADMIN > ROLE_COORDINATOR && ROLE_COORDINATOR > ROLE_PILOT &&
-		    ROLE_PILOT > ROLE_PARTNER && ROLE_PARTNER > ROLE_READER &&
-		    ROLE_READER > ROLE_PUBLIC);
+	            ROLE_PILOT > ROLE_PARTNER && ROLE_PARTNER > ROLE_READER &&
+	            ROLE_READER > ROLE_PUBLIC);
 }
 
 static void test_markdown_is_safe(void **state)
@@ -216,8 +220,8 @@ static void test_markdown_is_safe(void **state)
 	(void)state;
 	struct buf b = {0};
 	markdown_render(&b, "# Titre\n\n<script>alert(1)</script>\n\n[clic](javascript:alert(1)) "
-			    "[ok](https://www.caf.fr) [rel](/plans/1) [m](mailto:a@b.fr) "
-			    "[v](vbscript:x) [d](data:text/html,x)");
+	                    "[ok](https://www.caf.fr) [rel](/plans/1) [m](mailto:a@b.fr) "
+	                    "[v](vbscript:x) [d](data:text/html,x)");
 	const char *s = buf_str(&b);
 	assert_non_null(strstr(s, "<h1>Titre</h1>"));
 	assert_null(strstr(s, "<script>"));
@@ -240,16 +244,16 @@ static void test_renumber(void **state)
 	struct db *db = fresh_db("r.db");
 	int64_t plan = 0;
 	assert_int_equal(db_int64f(db, &plan,
-				   "INSERT INTO plans (kind, title, created_at, updated_at) "
-				   "VALUES ('ctg', 'P', 'x', 'x') RETURNING id",
-				   ""),
-			 DB_OK);
+	                           "INSERT INTO plans (kind, title, created_at, updated_at) "
+	                           "VALUES ('ctg', 'P', 'x', 'x') RETURNING id",
+	                           ""),
+	                 DB_OK);
 	/* Two roots inserted out of order, a child under the second. */
 	int64_t a = 0, b = 0, c = 0;
 	struct db_stmt *st;
 	const char *ins = "INSERT INTO nodes (plan_id, parent_id, position, depth, number, title, "
-			  "created_at, updated_at) VALUES (?, ?, ?, 0, 'x', ?, 'x', 'x') "
-			  "RETURNING id";
+	                  "created_at, updated_at) VALUES (?, ?, ?, 0, 'x', ?, 'x', 'x') "
+	                  "RETURNING id";
 	assert_int_equal(db_int64f(db, &b, ins, "Inis", plan, 2, "B"), DB_OK);
 	assert_int_equal(db_int64f(db, &a, ins, "Inis", plan, 1, "A"), DB_OK);
 	assert_int_equal(db_int64f(db, &c, ins, "IIis", plan, b, 1, "B1"), DB_OK);
@@ -260,7 +264,8 @@ static void test_renumber(void **state)
 		int depth;
 	} want[] = {{&a, "1", 0}, {&b, "2", 0}, {&c, "2.1", 1}};
 	for (size_t i = 0; i < 3; i++) {
-		st = db_queryf(db, "SELECT number, depth FROM nodes WHERE id = ?", "I", *want[i].id);
+		st =
+		    db_queryf(db, "SELECT number, depth FROM nodes WHERE id = ?", "I", *want[i].id);
 		assert_int_equal(db_step(st), DB_ROW);
 		assert_string_equal(db_col_text(st, 0), want[i].number);
 		assert_int_equal(db_col_int64(st, 1), want[i].depth);
@@ -295,14 +300,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_db_open_errors),
-		cmocka_unit_test(test_migrations_idempotent_and_constraints),
-		cmocka_unit_test(test_route_match),
-		cmocka_unit_test(test_every_route_is_declared_well),
-		cmocka_unit_test(test_openapi_matches_routes),
-		cmocka_unit_test(test_passwords_and_roles),
-		cmocka_unit_test(test_markdown_is_safe),
-		cmocka_unit_test(test_renumber),
+	    cmocka_unit_test(test_db_open_errors),
+	    cmocka_unit_test(test_migrations_idempotent_and_constraints),
+	    cmocka_unit_test(test_route_match),
+	    cmocka_unit_test(test_every_route_is_declared_well),
+	    cmocka_unit_test(test_openapi_matches_routes),
+	    cmocka_unit_test(test_passwords_and_roles),
+	    cmocka_unit_test(test_markdown_is_safe),
+	    cmocka_unit_test(test_renumber),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

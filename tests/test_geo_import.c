@@ -58,10 +58,10 @@ static void test_embedded_geography(void **state)
 	assert_int_equal(st.with_coordinates, 279);
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM communes WHERE epci IS NULL"), 0);
 	assert_int_equal(count(db, "SELECT SUM(population) FROM communes WHERE departement = '26'"),
-			 524207);
+	                 524207);
 	struct db_stmt *s = db_prepare(db, "SELECT c.name, c.population, e.name, c.latitude "
-					   "FROM communes c JOIN epcis e ON e.code = c.epci "
-					   "WHERE c.code = '26108'");
+	                                   "FROM communes c JOIN epcis e ON e.code = c.epci "
+	                                   "WHERE c.code = '26108'");
 	assert_int_equal(db_step(s), DB_ROW);
 	assert_string_equal(db_col_text(s, 0), "Crest");
 	assert_int_equal(db_col_int64(s, 1), 8658);
@@ -76,7 +76,7 @@ static void test_embedded_geography(void **state)
 }
 
 static void expect_refused(struct geo_source *communes, struct geo_source *epci,
-			   struct geo_source *deps, struct geo_source *cities, const char *needle)
+                           struct geo_source *deps, struct geo_source *cities, const char *needle)
 {
 	struct db *db = fresh_db();
 	struct geo_stats st;
@@ -109,12 +109,13 @@ static void test_broken_files_refused_with_position(void **state)
 	struct geo_source notarr = {"epci.json", "{\"a\": 1}", 8};
 	expect_refused(&c, &notarr, &d, &t, "tableau JSON");
 
-	const char *badcode = "[{\"code\":\"26' OR 1=1 --\",\"nom\":\"X\",\"type\":\"commune-actuelle\"}]";
+	const char *badcode =
+	    "[{\"code\":\"26' OR 1=1 --\",\"nom\":\"X\",\"type\":\"commune-actuelle\"}]";
 	struct geo_source bc = {"communes.json", badcode, strlen(badcode)};
 	expect_refused(&bc, &e, &d, &t, "code INSEE non valide");
 
 	const char *nopop = "[{\"code\":\"26108\",\"nom\":\"Crest\",\"type\":\"commune-actuelle\","
-			    "\"departement\":\"26\",\"population\":\"beaucoup\"}]";
+	                    "\"departement\":\"26\",\"population\":\"beaucoup\"}]";
 	struct geo_source np = {"communes.json", nopop, strlen(nopop)};
 	expect_refused(&np, &e, &d, &t, "population non valide");
 
@@ -122,7 +123,8 @@ static void test_broken_files_refused_with_position(void **state)
 	struct geo_source nn = {"departements.json", noname, strlen(noname)};
 	expect_refused(&c, &e, &nn, &t, "« nom »");
 
-	const char *badcity = "1\tCrest\tCrest\t\tquarante\t5.02\tP\tPPL\tFR\t\t84\t26\t261\t26108\t8000\n";
+	const char *badcity =
+	    "1\tCrest\tCrest\t\tquarante\t5.02\tP\tPPL\tFR\t\t84\t26\t261\t26108\t8000\n";
 	struct geo_source bt = {"cities500.txt", badcity, strlen(badcity)};
 	expect_refused(&c, &e, &d, &bt, "cities500.txt, ligne 1, colonne 5");
 
@@ -165,29 +167,31 @@ static void test_demo(void **state)
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM users"), 5);
 	/* The Ardèche schéma: 5 axes, 14 orientations. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes n JOIN plans p ON p.id = n.plan_id "
-				   "WHERE p.kind = 'schema' AND n.depth = 0"),
-			 5);
+	                           "WHERE p.kind = 'schema' AND n.depth = 0"),
+	                 5);
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes n JOIN plans p ON p.id = n.plan_id "
-				   "WHERE p.kind = 'schema' AND n.depth = 1"),
-			 14);
+	                           "WHERE p.kind = 'schema' AND n.depth = 1"),
+	                 14);
 	/* The Crestois CTG: 7 thematic road maps. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes n JOIN plans p ON p.id = n.plan_id "
-				   "WHERE p.title LIKE '%Crestois%' AND n.depth = 0"),
-			 7);
+	                           "WHERE p.title LIKE '%Crestois%' AND n.depth = 0"),
+	                 7);
 	/* The Diois CTG: its 7 thematics. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes n JOIN plans p ON p.id = n.plan_id "
-				   "WHERE p.title LIKE '%Diois%' AND n.depth = 0"),
-			 7);
+	                           "WHERE p.title LIKE '%Diois%' AND n.depth = 0"),
+	                 7);
 	/* Actors of the seeds placed in their communes. */
 	assert_true(count(db, "SELECT COUNT(*) FROM actors WHERE commune IS NOT NULL") > 30);
-	assert_int_equal(count(db, "SELECT COUNT(*) FROM actors WHERE name = 'Caf de la Drôme'"), 1);
+	assert_int_equal(count(db, "SELECT COUNT(*) FROM actors WHERE name = 'Caf de la Drôme'"),
+	                 1);
 	/* Numbers are unique within a plan and follow the tree. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM (SELECT plan_id, number FROM nodes "
-				   "GROUP BY plan_id, number HAVING COUNT(*) > 1) AS dup"),
-			 0);
-	assert_int_equal(count(db, "SELECT COUNT(*) FROM nodes c JOIN nodes p ON p.id = c.parent_id "
-				   "WHERE c.number NOT LIKE p.number || '.%'"),
-			 0);
+	                           "GROUP BY plan_id, number HAVING COUNT(*) > 1) AS dup"),
+	                 0);
+	assert_int_equal(count(db,
+	                       "SELECT COUNT(*) FROM nodes c JOIN nodes p ON p.id = c.parent_id "
+	                       "WHERE c.number NOT LIKE p.number || '.%'"),
+	                 0);
 	/* Every plan's creation is in the audit log. */
 	assert_int_equal(count(db, "SELECT COUNT(*) FROM audit_log WHERE entity = 'plan'"), 4);
 	db_close(db);
@@ -229,11 +233,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_embedded_geography),
-		cmocka_unit_test(test_broken_files_refused_with_position),
-		cmocka_unit_test(test_import_dir),
-		cmocka_unit_test(test_demo),
-		cmocka_unit_test(test_demo_plan_errors),
+	    cmocka_unit_test(test_embedded_geography),
+	    cmocka_unit_test(test_broken_files_refused_with_position),
+	    cmocka_unit_test(test_import_dir),
+	    cmocka_unit_test(test_demo),
+	    cmocka_unit_test(test_demo_plan_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -59,7 +59,7 @@ static int64_t make_user(const char *email, const char *role)
 	char *err = NULL;
 	int64_t id = 0;
 	if (user_create(db, email, "Personne de test", role, "mot-de-passe-test", 0, "cli", &id,
-			&err))
+	                &err))
 		fail_msg("user_create: %s", err);
 	db_close(db);
 	return id;
@@ -113,13 +113,13 @@ static void test_plan_page_shows_numbered_tree(void **state)
 	(void)state;
 	struct db *db = th_db(&T);
 	int64_t id = 0;
-	assert_int_equal(db_int64f(db, &id, "SELECT id FROM plans WHERE title LIKE '%Crestois%'", ""),
-			 DB_OK);
+	assert_int_equal(
+	    db_int64f(db, &id, "SELECT id FROM plans WHERE title LIKE '%Crestois%'", ""), DB_OK);
 	int64_t deep = 0;
 	assert_int_equal(db_int64f(db, &deep,
-				   "SELECT COUNT(*) FROM nodes WHERE plan_id = ? AND depth = 3",
-				   "I", id),
-			 DB_OK);
+	                           "SELECT COUNT(*) FROM nodes WHERE plan_id = ? AND depth = 3",
+	                           "I", id),
+	                 DB_OK);
 	db_close(db);
 	assert_true(deep > 50); /* down to the actions */
 	char path[64];
@@ -162,7 +162,7 @@ static void test_api_plans(void **state)
 	json_t *tree = json_object_get(j, "tree");
 	assert_true(json_array_size(tree) > 0);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(tree, 0), "number")),
-			    "1");
+	                    "1");
 	assert_true(json_array_size(json_object_get(j, "levels")) >= 2);
 	json_decref(j);
 	resp_free(&r);
@@ -175,9 +175,9 @@ static void test_api_errors_are_json(void **state)
 		const char *path;
 		long status;
 	} cases[] = {{"/api/v1/plans/99999", 404},
-		     {"/api/v1/plans/abc", 404},
-		     {"/api/v1/nothing", 404},
-		     {"/api/v1/plans?x=%C3%28", 400}};
+	             {"/api/v1/plans/abc", 404},
+	             {"/api/v1/nothing", 404},
+	             {"/api/v1/plans?x=%C3%28", 400}};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct resp r;
 		get(cases[i].path, &r);
@@ -239,8 +239,8 @@ static void test_session_cookie_flags(void **state)
 	struct resp page, r;
 	client_get(c, "/connexion", &page);
 	char *tok = page_csrf_token(&page);
-	char *body = xasprintf("_csrf=%s&email=cookie%%40example.org&password=mot-de-passe-test",
-			       tok);
+	char *body =
+	    xasprintf("_csrf=%s&email=cookie%%40example.org&password=mot-de-passe-test", tok);
 	client_post(c, "/connexion", NULL, body, strlen(body), &r);
 	assert_int_equal(r.status, 303);
 	assert_true(strstr(buf_str(&r.headers), "maillage_session=") != NULL);
@@ -260,7 +260,7 @@ static void test_login_failures_are_throttled(void **state)
 	struct client *c = client_new(&T);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(client_login(c, "throttle@example.org", "mauvais-mot-de-passe"),
-				 401);
+		                 401);
 	/* Even the right password is refused while throttled. */
 	assert_int_equal(client_login(c, "throttle@example.org", "mot-de-passe-test"), 429);
 	client_free(c);
@@ -318,10 +318,11 @@ static void test_admin_creates_user_and_escapes_hostile_input(void **state)
 	struct client *c = client_new(&T);
 	assert_int_equal(client_login(c, DEMO_ADMIN, DEMO_PASSWORD), 303);
 	struct resp r;
-	client_submit(c, "/admin/utilisateurs", "/admin/utilisateurs",
-		      "email=xss%40example.org&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E+%27+OR+1%3D1"
-		      "+--&role=pilot&password=0123456789ab",
-		      &r);
+	client_submit(
+	    c, "/admin/utilisateurs", "/admin/utilisateurs",
+	    "email=xss%40example.org&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E+%27+OR+1%3D1"
+	    "+--&role=pilot&password=0123456789ab",
+	    &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	client_get(c, "/admin/utilisateurs", &r);
@@ -335,8 +336,8 @@ static void test_admin_creates_user_and_escapes_hostile_input(void **state)
 	client_free(c2);
 	struct db *db = th_db(&T);
 	struct db_stmt *st = db_prepare(db, "SELECT after_json FROM audit_log WHERE entity = "
-					    "'user' AND action = 'create' AND after_json LIKE "
-					    "'%xss@example.org%'");
+	                                    "'user' AND action = 'create' AND after_json LIKE "
+	                                    "'%xss@example.org%'");
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_null(strstr(db_col_text(st, 0), "argon2"));
 	assert_null(strstr(db_col_text(st, 0), "0123456789ab"));
@@ -352,29 +353,29 @@ static void test_admin_creates_user_and_escapes_hostile_input(void **state)
 
 	/* Bad inputs: a French error, nothing stored. */
 	client_submit(c, "/admin/utilisateurs", "/admin/utilisateurs",
-		      "email=pas-une-adresse&name=Nom&role=pilot&password=0123456789ab", &r);
+	              "email=pas-une-adresse&name=Nom&role=pilot&password=0123456789ab", &r);
 	assert_int_equal(r.status, 422);
 	assert_true(has(&r, "adresse électronique n&#39;est pas valide"));
 	resp_free(&r);
 	client_submit(c, "/admin/utilisateurs", "/admin/utilisateurs",
-		      "email=court%40example.org&name=Nom&role=pilot&password=court", &r);
+	              "email=court%40example.org&name=Nom&role=pilot&password=court", &r);
 	assert_int_equal(r.status, 422);
 	assert_true(has(&r, "10 caractères"));
 	resp_free(&r);
 	client_submit(c, "/admin/utilisateurs", "/admin/utilisateurs",
-		      "email=role%40example.org&name=Nom&role=superuser&password=0123456789ab", &r);
+	              "email=role%40example.org&name=Nom&role=superuser&password=0123456789ab", &r);
 	assert_int_equal(r.status, 422);
 	resp_free(&r);
 	client_submit(c, "/admin/utilisateurs", "/admin/utilisateurs",
-		      "email=utf%40example.org&name=%C3%28&role=pilot&password=0123456789ab", &r);
+	              "email=utf%40example.org&name=%C3%28&role=pilot&password=0123456789ab", &r);
 	assert_int_equal(r.status, 400);
 	resp_free(&r);
 	db = th_db(&T);
 	int64_t n = -1;
 	db_int64f(db, &n,
-		  "SELECT COUNT(*) FROM users WHERE email IN ('pas-une-adresse', "
-		  "'court@example.org', 'role@example.org', 'utf@example.org')",
-		  "");
+	          "SELECT COUNT(*) FROM users WHERE email IN ('pas-une-adresse', "
+	          "'court@example.org', 'role@example.org', 'utf@example.org')",
+	          "");
 	assert_int_equal(n, 0);
 	db_close(db);
 	client_free(c);
@@ -408,20 +409,22 @@ static void test_private_plan_is_invisible_to_others(void **state)
 	(void)state;
 	struct db *db = th_db(&T);
 	int64_t plan = 0;
-	assert_int_equal(db_int64f(db, &plan,
-				   "INSERT INTO plans (kind, title, start_year, end_year, is_public, "
-				   "created_at, updated_at) VALUES ('projet_social', 'Projet "
-				   "confidentiel', 2024, 2027, 0, 'x', 'x') RETURNING id",
-				   ""),
-			 DB_OK);
+	assert_int_equal(
+	    db_int64f(db, &plan,
+	              "INSERT INTO plans (kind, title, start_year, end_year, is_public, "
+	              "created_at, updated_at) VALUES ('projet_social', 'Projet "
+	              "confidentiel', 2024, 2027, 0, 'x', 'x') RETURNING id",
+	              ""),
+	    DB_OK);
 	db_close(db);
 	int64_t member = make_user("membre@example.org", "reader");
 	make_user("autre@example.org", "reader");
 	db = th_db(&T);
-	assert_int_equal(db_execf(db, "INSERT INTO plan_members (plan_id, user_id, role) "
-				      "VALUES (?, ?, 'reader')",
-				  "II", plan, member),
-			 DB_OK);
+	assert_int_equal(db_execf(db,
+	                          "INSERT INTO plan_members (plan_id, user_id, role) "
+	                          "VALUES (?, ?, 'reader')",
+	                          "II", plan, member),
+	                 DB_OK);
 	db_close(db);
 	char page[64], api[64];
 	snprintf(page, sizeof page, "/plans/%lld", (long long)plan);
@@ -486,10 +489,11 @@ static void test_garbage_then_next_request_served(void **state)
 		assert_true(!strncmp(buf_str(&answer), "HTTP/1.1 4", 10));
 	buf_free(&answer);
 
-	const char *malformed[] = {"GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n",
-				   "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-				   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-				   "zz\r\n"};
+	const char *malformed[] = {
+	    "GET / HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+	    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "zz\r\n"};
 	for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
 		raw_exchange(T.port, malformed[i], strlen(malformed[i]), &answer);
 		assert_true(!strncmp(buf_str(&answer), "HTTP/1.1 400", 12));
@@ -546,9 +550,9 @@ static void test_open_redirect_refused(void **state)
 	make_user("redirect@example.org", "reader");
 	struct client *c = client_new(&T);
 	struct resp r;
-	client_submit(c, "/connexion", "/connexion",
-		      "email=redirect%40example.org&password=mot-de-passe-test&suite=%2F%2Fevil.example",
-		      &r);
+	client_submit(
+	    c, "/connexion", "/connexion",
+	    "email=redirect%40example.org&password=mot-de-passe-test&suite=%2F%2Fevil.example", &r);
 	assert_int_equal(r.status, 303);
 	char *loc = resp_get_header(&r, "Location");
 	assert_string_equal(loc, "/");
@@ -596,25 +600,27 @@ static void test_account_change_name_escaped(void **state)
 	struct client *c = client_new(&T);
 	assert_int_equal(client_login(c, "compte@example.org", "mot-de-passe-test"), 303);
 	struct resp r;
-	client_submit(c, "/compte", "/compte", "action=name&name=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E",
-		      &r);
+	client_submit(c, "/compte", "/compte",
+	              "action=name&name=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	client_get(c, "/compte", &r);
 	assert_true(has(&r, "&lt;img src=x onerror=alert(1)&gt;"));
 	assert_null(strstr(buf_str(&r.body), "<img src=x"));
 	resp_free(&r);
-	client_submit(c, "/compte", "/compte",
-		      "action=password&current=faux-mot-de-passe&new=nouveau-mdp-123&confirm=nouveau-"
-		      "mdp-123",
-		      &r);
+	client_submit(
+	    c, "/compte", "/compte",
+	    "action=password&current=faux-mot-de-passe&new=nouveau-mdp-123&confirm=nouveau-"
+	    "mdp-123",
+	    &r);
 	assert_int_equal(r.status, 422);
 	assert_true(has(&r, "mot de passe actuel est incorrect"));
 	resp_free(&r);
-	client_submit(c, "/compte", "/compte",
-		      "action=password&current=mot-de-passe-test&new=nouveau-mdp-123&confirm=nouveau-"
-		      "mdp-123",
-		      &r);
+	client_submit(
+	    c, "/compte", "/compte",
+	    "action=password&current=mot-de-passe-test&new=nouveau-mdp-123&confirm=nouveau-"
+	    "mdp-123",
+	    &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	client_free(c);
@@ -638,7 +644,7 @@ static void test_search(void **state)
 	resp_free(&r);
 	/* Hostile or odd input: no error, escaped, nothing found or plain results. */
 	const char *odd[] = {"/api/v1/search?q=%22+OR+1%3D1+--", "/api/v1/search?q=NEAR(a+b)",
-			     "/api/v1/search?q=title%3Ax", "/api/v1/search?q=*"};
+	                     "/api/v1/search?q=title%3Ax", "/api/v1/search?q=*"};
 	for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
 		get(odd[i], &r);
 		assert_true(r.status == 200 || r.status == 400);
@@ -661,16 +667,18 @@ static void test_search(void **state)
 	/* A private plan's nodes are found by its members only. */
 	struct db *db = th_db(&T);
 	int64_t plan = 0;
-	assert_int_equal(db_int64f(db, &plan,
-				   "INSERT INTO plans (kind, title, is_public, created_at, updated_at) "
-				   "VALUES ('autre', 'Plan secret', 0, 'x', 'x') RETURNING id",
-				   ""),
-			 DB_OK);
-	assert_int_equal(db_execf(db, "INSERT INTO nodes (plan_id, position, depth, number, title, "
-				      "created_at, updated_at) VALUES (?, 1, 0, '1', "
-				      "'Zorglub confidentiel', 'x', 'x')",
-				  "I", plan),
-			 DB_OK);
+	assert_int_equal(
+	    db_int64f(db, &plan,
+	              "INSERT INTO plans (kind, title, is_public, created_at, updated_at) "
+	              "VALUES ('autre', 'Plan secret', 0, 'x', 'x') RETURNING id",
+	              ""),
+	    DB_OK);
+	assert_int_equal(db_execf(db,
+	                          "INSERT INTO nodes (plan_id, position, depth, number, title, "
+	                          "created_at, updated_at) VALUES (?, 1, 0, '1', "
+	                          "'Zorglub confidentiel', 'x', 'x')",
+	                          "I", plan),
+	                 DB_OK);
 	db_close(db);
 	get("/api/v1/search?q=zorglub", &r);
 	assert_null(strstr(buf_str(&r.body), "Zorglub"));
@@ -686,27 +694,27 @@ static void test_search(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_healthz),
-		cmocka_unit_test(test_home_lists_the_three_plans),
-		cmocka_unit_test(test_security_headers_everywhere),
-		cmocka_unit_test(test_plan_page_shows_numbered_tree),
-		cmocka_unit_test(test_api_plans),
-		cmocka_unit_test(test_api_errors_are_json),
-		cmocka_unit_test(test_html_errors_are_french_pages),
-		cmocka_unit_test(test_login_logout),
-		cmocka_unit_test(test_session_cookie_flags),
-		cmocka_unit_test(test_login_failures_are_throttled),
-		cmocka_unit_test(test_csrf_required),
-		cmocka_unit_test(test_admin_pages_need_admin),
-		cmocka_unit_test(test_admin_creates_user_and_escapes_hostile_input),
-		cmocka_unit_test(test_disabled_user_cannot_log_in),
-		cmocka_unit_test(test_private_plan_is_invisible_to_others),
-		cmocka_unit_test(test_garbage_then_next_request_served),
-		cmocka_unit_test(test_body_too_large),
-		cmocka_unit_test(test_open_redirect_refused),
-		cmocka_unit_test(test_static_assets_cached),
-		cmocka_unit_test(test_account_change_name_escaped),
-		cmocka_unit_test(test_search),
+	    cmocka_unit_test(test_healthz),
+	    cmocka_unit_test(test_home_lists_the_three_plans),
+	    cmocka_unit_test(test_security_headers_everywhere),
+	    cmocka_unit_test(test_plan_page_shows_numbered_tree),
+	    cmocka_unit_test(test_api_plans),
+	    cmocka_unit_test(test_api_errors_are_json),
+	    cmocka_unit_test(test_html_errors_are_french_pages),
+	    cmocka_unit_test(test_login_logout),
+	    cmocka_unit_test(test_session_cookie_flags),
+	    cmocka_unit_test(test_login_failures_are_throttled),
+	    cmocka_unit_test(test_csrf_required),
+	    cmocka_unit_test(test_admin_pages_need_admin),
+	    cmocka_unit_test(test_admin_creates_user_and_escapes_hostile_input),
+	    cmocka_unit_test(test_disabled_user_cannot_log_in),
+	    cmocka_unit_test(test_private_plan_is_invisible_to_others),
+	    cmocka_unit_test(test_garbage_then_next_request_served),
+	    cmocka_unit_test(test_body_too_large),
+	    cmocka_unit_test(test_open_redirect_refused),
+	    cmocka_unit_test(test_static_assets_cached),
+	    cmocka_unit_test(test_account_change_name_escaped),
+	    cmocka_unit_test(test_search),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -349,8 +349,8 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	    query_int("SELECT COUNT(*) FROM annexes WHERE plan_id = ? AND year = 2024", PLAN), 1);
 	assert_int_equal(
 	    query_int("SELECT is_new FROM annex_items WHERE year = 2024 AND node_id = ?", node), 1);
-	char *pilots =
-	    th_query_text(&T, "SELECT pilots FROM annex_items WHERE year = 2024 AND node_id = ?", node);
+	char *pilots = th_query_text(
+	    &T, "SELECT pilots FROM annex_items WHERE year = 2024 AND node_id = ?", node);
 	char *actor_name = th_query_text(&T, "SELECT name FROM actors WHERE id = ?", actor);
 	assert_string_equal(pilots, actor_name);
 	free(pilots);
@@ -434,7 +434,8 @@ static void test_full_path_into_the_frozen_annex(void **state)
 	assert_int_equal(decide_web(COORD, pid, "copil", "refusee", "2024-03-02", "", NULL), 409);
 	assert_int_equal(decide_web(COORD, pid, "cotech", "reserve", "2024-03-02", "", NULL), 409);
 	assert_int_equal(decide_api(pid, "copil", "ajournee"), 409);
-	char *decision = th_query_text(&T, "SELECT copil_decision FROM proposals WHERE id = ?", pid);
+	char *decision =
+	    th_query_text(&T, "SELECT copil_decision FROM proposals WHERE id = ?", pid);
 	assert_string_equal(decision, "retenue");
 	free(decision);
 	assert_int_equal(propose_web(PARTNER, PLAN, PARENT, "Trop tard pour 2024", 2024, NULL, &r),
@@ -567,9 +568,10 @@ static void test_copil_needs_cotech(void **state)
 	                           pid),
 	                 1);
 	char *status =
-	    th_query_text(&T, "SELECT f.status FROM fiches f JOIN proposals p ON p.node_id = f.node_id "
-	               "WHERE p.id = ?",
-	               pid);
+	    th_query_text(&T,
+	                  "SELECT f.status FROM fiches f JOIN proposals p ON p.node_id = f.node_id "
+	                  "WHERE p.id = ?",
+	                  pid);
 	assert_string_equal(status, "proposee");
 	free(status);
 	assert_int_equal(decide_api(pid, "cotech", "favorable"), 200);

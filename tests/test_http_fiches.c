@@ -79,20 +79,24 @@ static int64_t make_user(const char *email, const char *role, int64_t plan, cons
  */
 static int64_t other_fiche(int k)
 {
-	return th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	             "WHERE n.plan_id = ? AND f.status = 'en_cours' AND NOT EXISTS (SELECT 1 FROM "
-	             "fiche_pilots p WHERE p.node_id = f.node_id AND p.user_id = ?) "
-	             "ORDER BY f.node_id LIMIT 1 OFFSET ?",
-	             "III", crestois, pilot_id, (int64_t)k);
+	return th_query_int(
+	    &T,
+	    "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	    "WHERE n.plan_id = ? AND f.status = 'en_cours' AND NOT EXISTS (SELECT 1 FROM "
+	    "fiche_pilots p WHERE p.node_id = f.node_id AND p.user_id = ?) "
+	    "ORDER BY f.node_id LIMIT 1 OFFSET ?",
+	    "III", crestois, pilot_id, (int64_t)k);
 }
 
 /* A fiche the demo pilot pilots, in status en_cours (k-th, from 0). */
 static int64_t pilot_fiche(int k)
 {
-	return th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN fiche_pilots p ON p.node_id = f.node_id "
-	             "WHERE p.user_id = ? AND f.status = 'en_cours' ORDER BY f.node_id "
-	             "LIMIT 1 OFFSET ?",
-	             "II", pilot_id, (int64_t)k);
+	return th_query_int(
+	    &T,
+	    "SELECT f.node_id FROM fiches f JOIN fiche_pilots p ON p.node_id = f.node_id "
+	    "WHERE p.user_id = ? AND f.status = 'en_cours' ORDER BY f.node_id "
+	    "LIMIT 1 OFFSET ?",
+	    "II", pilot_id, (int64_t)k);
 }
 
 /* --- setup: the demo database, with its fiches ---------------------------------------------- */
@@ -383,75 +387,93 @@ static void test_amount_parse_and_format(void **state)
 static void test_demo_fiches_loaded(void **state)
 {
 	(void)state;
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	                       "WHERE n.plan_id = ?",
-	                       "I", crestois),
-	                 122);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.plan_id = ?",
+	                 "I", crestois),
+	    122);
 	const struct {
 		const char *status;
 		int64_t n;
 	} statuses[] = {{"en_cours", 96}, {"achevee", 17},   {"retenue", 6},
 	                {"proposee", 1},  {"abandonnee", 1}, {"ajournee", 1}};
 	for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
-		assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
-		                       "f.node_id WHERE n.plan_id = ? AND f.status = ?",
-		                       "Is", crestois, statuses[i].status),
-		                 statuses[i].n);
+		assert_int_equal(
+		    th_query_int(&T,
+		                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
+		                 "f.node_id WHERE n.plan_id = ? AND f.status = ?",
+		                 "Is", crestois, statuses[i].status),
+		    statuses[i].n);
 	const struct {
 		const char *progress;
 		int64_t n;
 	} progresses[] = {
 	    {"achevee", 17}, {"bien_engagee", 54}, {"peu_engagee", 43}, {"non_engagee", 8}};
 	for (size_t i = 0; i < sizeof progresses / sizeof *progresses; i++)
-		assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
-		                       "f.node_id WHERE n.plan_id = ? AND f.progress = ?",
-		                       "Is", crestois, progresses[i].progress),
-		                 progresses[i].n);
+		assert_int_equal(
+		    th_query_int(&T,
+		                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = "
+		                 "f.node_id WHERE n.plan_id = ? AND f.progress = ?",
+		                 "Is", crestois, progresses[i].progress),
+		    progresses[i].n);
 	/* Every demo fiche is marked, dated, and the closed ones have a closing note. */
 	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE is_demo = 0", ""), 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE status IN ('achevee', "
-	                       "'abandonnee') AND (closing_note = '' OR closed_at IS NULL)",
-	                       ""),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM fiches WHERE status IN ('achevee', "
+	                              "'abandonnee') AND (closing_note = '' OR closed_at IS NULL)",
+	                              ""),
 	                 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	                       "WHERE n.plan_id = ? AND f.start_date IS NOT NULL",
-	                       "I", crestois),
-	                 122);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.plan_id = ? AND f.start_date IS NOT NULL",
+	                 "I", crestois),
+	    122);
 	/* Fiches are where the numbering says: 4.1.1.1 has three pilot structures and the Caf as
 	 * partner (seed 003). */
-	int64_t f4111 =
-	    th_query_int(&T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '4.1.1.1'", "I", crestois);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND "
-	                       "actor_id IS NOT NULL",
-	                       "I", f4111),
+	int64_t f4111 = th_query_int(
+	    &T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '4.1.1.1'", "I", crestois);
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND "
+	                              "actor_id IS NOT NULL",
+	                              "I", f4111),
 	                 3);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_partners p JOIN actors a ON a.id = "
-	                       "p.actor_id WHERE p.node_id = ? AND a.name = 'Caf de la Drôme'",
-	                       "I", f4111),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiche_partners p JOIN actors a ON a.id = "
+	                 "p.actor_id WHERE p.node_id = ? AND a.name = 'Caf de la Drôme'",
+	                 "I", f4111),
+	    1);
 	/* Publics of every plan, impact domains of the Ardèche fiches. */
 	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM fiche_publics", "") > 150);
-	assert_true(th_query_int(&T, "SELECT COUNT(DISTINCT node_id) FROM fiche_impacts", "") == 15);
+	assert_true(th_query_int(&T, "SELECT COUNT(DISTINCT node_id) FROM fiche_impacts", "") ==
+	            15);
 	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches", ""), 122 + 15 + 14);
 	/* Each fiche's creation is in its history. */
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
-	                       "action = 'create'",
-	                       ""),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	                              "action = 'create'",
+	                              ""),
 	                 122 + 15 + 14);
 	/* The demo pilot has varied fiches, one of them overdue. */
-	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE user_id = ?", "I", pilot_id) >=
-	            4);
-	assert_true(th_query_int(&T, "SELECT COUNT(DISTINCT f.progress) FROM fiches f JOIN fiche_pilots p "
-	                  "ON p.node_id = f.node_id WHERE p.user_id = ?",
-	                  "I", pilot_id) >= 3);
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE user_id = ?", "I",
+	                         pilot_id) >= 4);
+	assert_true(
+	    th_query_int(&T,
+	                 "SELECT COUNT(DISTINCT f.progress) FROM fiches f JOIN fiche_pilots p "
+	                 "ON p.node_id = f.node_id WHERE p.user_id = ?",
+	                 "I", pilot_id) >= 3);
 	char limit[32];
 	time_t t = time(NULL) - (time_t)190 * 24 * 3600; /* more than six months ago */
 	strftime(limit, sizeof limit, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN fiche_pilots p ON p.node_id = "
-	                       "f.node_id WHERE p.user_id = ? AND f.status = 'en_cours' AND "
-	                       "f.progress_updated_at < ?",
-	                       "Is", pilot_id, limit),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches f JOIN fiche_pilots p ON p.node_id = "
+	                 "f.node_id WHERE p.user_id = ? AND f.status = 'en_cours' AND "
+	                 "f.progress_updated_at < ?",
+	                 "Is", pilot_id, limit),
+	    1);
 }
 
 static void test_demo_fiches_unknown_pilot_is_an_error(void **state)
@@ -525,8 +547,8 @@ static void test_public_page_without_personal_data(void **state)
 	client_free(c);
 
 	/* A node that is not a fiche goes to its place in the plan; a missing one is 404. */
-	int64_t theme =
-	    th_query_int(&T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '1'", "I", crestois);
+	int64_t theme = th_query_int(&T, "SELECT id FROM nodes WHERE plan_id = ? AND number = '1'",
+	                             "I", crestois);
 	get_as(NULL, "/fiches/%lld", theme, &r);
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/plans/");
@@ -538,9 +560,11 @@ static void test_public_page_without_personal_data(void **state)
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	/* A proposal not yet retained is for members only. */
-	int64_t prop = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	                     "WHERE n.plan_id = ? AND f.status = 'proposee'",
-	                     "I", crestois);
+	int64_t prop =
+	    th_query_int(&T,
+	                 "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.plan_id = ? AND f.status = 'proposee'",
+	                 "I", crestois);
 	get_as(NULL, "/fiches/%lld", prop, &r);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
@@ -574,7 +598,8 @@ static void test_edit_by_coordinator(void **state)
 	resp_free(&r);
 
 	int64_t forum = th_query_int(&T, "SELECT id FROM actors WHERE name = 'EVS Le Forum'", "");
-	int64_t crest = th_query_int(&T, "SELECT id FROM actors WHERE name = 'Commune de Crest'", "");
+	int64_t crest =
+	    th_query_int(&T, "SELECT id FROM actors WHERE name = 'Commune de Crest'", "");
 	struct buf f = {0};
 	char num[32];
 	field(&f, "title", "Titre revu par la coordination");
@@ -610,24 +635,30 @@ static void test_edit_by_coordinator(void **state)
 	char *t = th_query_text(&T, "SELECT title FROM nodes WHERE id = ?", id);
 	assert_string_equal(t, "Titre revu par la coordination");
 	free(t);
-	t = th_query_text(&T, "SELECT progress || '|' || start_date || '|' || end_date || '|' || "
-	           "progress_updated_at FROM fiches WHERE node_id = ?",
-	           id);
+	t = th_query_text(&T,
+	                  "SELECT progress || '|' || start_date || '|' || end_date || '|' || "
+	                  "progress_updated_at FROM fiches WHERE node_id = ?",
+	                  id);
 	assert_non_null(strstr(t, "bien_engagee|2024-03-12|2026-06-30|20"));
 	free(t);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_publics WHERE node_id = ?", "I", id), 2);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_communes WHERE node_id = ?", "I", id),
-	                 2);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_impacts WHERE node_id = ?", "I", id), 2);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_links WHERE node_id = ?", "I", id), 2);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND user_id = ?", "II", id,
-	          pilot_id),
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_publics WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_communes WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_impacts WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_links WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_pilots WHERE node_id = ? AND user_id = ?",
+	                 "II", id, pilot_id),
 	    1);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
-	                       "entity_id = CAST(? AS TEXT) AND action = 'update' AND user_id = ?",
-	                       "II", id, user_id("coordination@demo.maillage.fr")),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	                 "entity_id = CAST(? AS TEXT) AND action = 'update' AND user_id = ?",
+	                 "II", id, user_id("coordination@demo.maillage.fr")),
+	    1);
 
 	get_as(c, "/fiches/%lld?ok=enregistree", id, &r);
 	assert_int_equal(r.status, 200);
@@ -645,17 +676,19 @@ static void test_edit_by_coordinator(void **state)
 	resp_free(&r);
 
 	/* Sending the same values again changes and records nothing. */
-	int64_t audits = th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
-	                       "entity_id = CAST(? AS TEXT)",
-	                       "I", id);
+	int64_t audits = th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	                              "entity_id = CAST(? AS TEXT)",
+	                              "I", id);
 	submit(c, "/fiches/%lld/modifier", id, "title=Titre+revu+par+la+coordination", &r);
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/fiches/");
 	assert_non_null(strstr(buf_str(&r.headers), "ok=inchangee"));
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
-	                       "entity_id = CAST(? AS TEXT)",
-	                       "I", id),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	                              "entity_id = CAST(? AS TEXT)",
+	                              "I", id),
 	                 audits);
 
 	/* Bad values: each refused with 422, the form kept, nothing stored. */
@@ -773,9 +806,11 @@ static void test_private_plan_is_invisible_to_other_members(void **state)
 {
 	(void)state;
 	int64_t diois = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Diois%'", "");
-	int64_t fiche = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	                      "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
-	                      "I", diois);
+	int64_t fiche =
+	    th_query_int(&T,
+	                 "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
+	                 "I", diois);
 	q_exec("UPDATE plans SET is_public = 0 WHERE id = ?", "I", diois);
 	struct client *c = as("coordination@demo.maillage.fr"); /* coordinator of the Crestois */
 	const char *paths[] = {"/fiches/%lld", "/fiches/%lld/modifier", "/api/v1/fiches/%lld"};
@@ -820,7 +855,8 @@ static void test_closing_needs_a_note(void **state)
 	assert_string_equal(st, "en_cours");
 	free(st);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL",
+	                 "I", id),
 	    1);
 	/* A note of more than 10,000 characters is refused too. */
 	struct buf note = {0};
@@ -839,9 +875,10 @@ static void test_closing_needs_a_note(void **state)
 	       &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
-	                       "'achevee' AND closed_at IS NOT NULL",
-	                       "I", id),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
+	                              "'achevee' AND closed_at IS NOT NULL",
+	                              "I", id),
 	                 1);
 	get_as(c, "/fiches/%lld", id, &r);
 	assert_has(&r, "Note de clôture");
@@ -855,7 +892,8 @@ static void test_closing_needs_a_note(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL", "I", id),
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND closed_at IS NULL",
+	                 "I", id),
 	    1);
 	client_free(c);
 }
@@ -878,8 +916,9 @@ static void test_budget_lines(void **state)
 	assert_int_equal(r.status, 303);
 	assert_location(&r, "/fiches/");
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT amount_cents FROM budget_lines WHERE node_id = ?", "I", id),
-	                 123450);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT amount_cents FROM budget_lines WHERE node_id = ?", "I", id),
+	    123450);
 	submit(c, "/fiches/%lld/budget", id,
 	       "action=ajouter&label=Mat%C3%A9riel&amount=11266&funder_name=Mairie+de+Crest", &r);
 	assert_int_equal(r.status, 303);
@@ -903,7 +942,8 @@ static void test_budget_lines(void **state)
 		assert_has(&r, "La ligne budgétaire n&#39;a pas été ajoutée");
 		resp_free(&r);
 	}
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 2);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 2);
 	get_as(NULL, "/fiches/%lld", id, &r);
 	assert_has(&r, "1" NNBSP "234,50" NBSP "€");
 	assert_has(&r, "12" NNBSP "500,50" NBSP "€"); /* the total */
@@ -911,7 +951,8 @@ static void test_budget_lines(void **state)
 	assert_has(&r, "<caption>Lignes budgétaires</caption>");
 	resp_free(&r);
 	/* Removal, audited; a line of another fiche cannot be removed through this one. */
-	int64_t line = th_query_int(&T, "SELECT MIN(id) FROM budget_lines WHERE node_id = ?", "I", id);
+	int64_t line =
+	    th_query_int(&T, "SELECT MIN(id) FROM budget_lines WHERE node_id = ?", "I", id);
 	int64_t elsewhere = other_fiche(4);
 	fields = xasprintf("action=supprimer&line=%lld", (long long)line);
 	submit(c, "/fiches/%lld/budget", elsewhere, fields, &r);
@@ -921,7 +962,8 @@ static void test_budget_lines(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	free(fields);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 1);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM budget_lines WHERE node_id = ?", "I", id), 1);
 	get_as(c, "/fiches/%lld", id, &r);
 	assert_has(&r, "<strong>Budget</strong> : <del>− 2025 · Animation · 1" NNBSP "234,50" NBSP
 	               "€ · Caf de la Drôme</del>");
@@ -1007,9 +1049,10 @@ static void test_comments(void **state)
 	assert_location(&r, "/fiches/");
 	resp_free(&r);
 	int64_t cid = th_query_int(&T, "SELECT MAX(id) FROM comments WHERE node_id = ?", "I", id);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
-	                       "entity_id = CAST(? AS TEXT) AND action = 'create'",
-	                       "I", cid),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
+	                              "entity_id = CAST(? AS TEXT) AND action = 'create'",
+	                              "I", cid),
 	                 1);
 	get_as(partner, "/fiches/%lld", id, &r);
 	assert_has(&r, "Nous pouvons accueillir <em>deux</em> ateliers.");
@@ -1057,16 +1100,19 @@ static void test_comments(void **state)
 	assert_int_equal(r.status, 403);
 	resp_free(&r);
 	client_free(elsewhere);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", id), 1);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", id), 1);
 
 	/* The author deletes their comment; the coordinator deletes anyone's. */
 	submit(partner, "/commentaires/%lld/supprimer", cid, "", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
-	                       "entity_id = CAST(? AS TEXT) AND action = 'delete'",
-	                       "I", cid),
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid),
+	                 0);
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'comment' AND "
+	                              "entity_id = CAST(? AS TEXT) AND action = 'delete'",
+	                              "I", cid),
 	                 1);
 	submit(partner, "/fiches/%lld/commentaires", id, "body=Deuxi%C3%A8me", &r);
 	assert_int_equal(r.status, 303);
@@ -1076,7 +1122,8 @@ static void test_comments(void **state)
 	submit(coord, "/commentaires/%lld/supprimer", cid, "", &r);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE id = ?", "I", cid),
+	                 0);
 	submit(coord, "/commentaires/%lld/supprimer", 999999, "", &r);
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
@@ -1140,7 +1187,8 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_int_equal(r.status, 422);
 	resp_free(&r);
 
-	int64_t comments = th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale);
+	int64_t comments =
+	    th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale);
 	submit(c, "/fiches/%lld/avancement", stale,
 	       "progress=bien_engagee&status=&comment=Trois+ateliers+tenus+%C3%A0+Saillans.", &r);
 	assert_int_equal(r.status, 303);
@@ -1155,12 +1203,15 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_lacks(&r, "15 janvier 2020");
 	assert_has(&r, "30 juin 2021");
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale),
-	                 comments + 1);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND progress = "
-	                       "'bien_engagee' AND progress_updated_at > '2026'",
-	                       "I", stale),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM comments WHERE node_id = ?", "I", stale),
+	    comments + 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND progress = "
+	                 "'bien_engagee' AND progress_updated_at > '2026'",
+	                 "I", stale),
+	    1);
 	get_as(c, "/fiches/%lld", stale, &r);
 	assert_has(&r, "<strong>Avancement</strong> : Peu engagée → Bien engagée");
 	assert_has(&r, "Point d'avancement : Bien engagée.");
@@ -1174,9 +1225,10 @@ static void test_mes_actions_overdue_and_quick_update(void **state)
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
-	          "'achevee' AND closing_note = 'Bilan fait.' AND closed_at IS NOT NULL",
-	          "I", late),
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches WHERE node_id = ? AND status = "
+	                 "'achevee' AND closing_note = 'Bilan fait.' AND closed_at IS NOT NULL",
+	                 "I", late),
 	    1);
 	client_get(coord, "/mes-actions", &r);
 	assert_lacks(&r, "30 juin 2021");
@@ -1280,9 +1332,10 @@ static void test_api(void **state)
 	assert_true(json_is_null(json_object_get(j, "start_date")));
 	assert_int_equal(json_array_size(json_object_get(j, "publics")), 2);
 	json_decref(j);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
-	                       "entity_id = CAST(? AS TEXT) AND origin = 'api'",
-	                       "I", id),
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche' AND "
+	                              "entity_id = CAST(? AS TEXT) AND origin = 'api'",
+	                              "I", id),
 	                 1);
 	/* Without the CSRF token, refused. */
 	char *saved = a->csrf;

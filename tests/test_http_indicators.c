@@ -67,26 +67,30 @@ static int64_t make_node(int64_t plan, int64_t parent, const char *number, const
 	int depth = 0;
 	for (const char *p = number; *p; p++)
 		depth += *p == '.';
-	int64_t id = parent
-	                 ? th_query_int(&T, "INSERT INTO nodes (plan_id, parent_id, position, depth, number, "
-	                         "title, created_at, updated_at) VALUES (?, ?, 90, ?, ?, ?, 'x', "
-	                         "'x') RETURNING id",
-	                         "IIIss", plan, parent, (int64_t)depth, number, title)
-	                 : th_query_int(&T, "INSERT INTO nodes (plan_id, position, depth, number, title, "
-	                         "created_at, updated_at) VALUES (?, 90, 0, ?, ?, 'x', 'x') "
-	                         "RETURNING id",
-	                         "Iss", plan, number, title);
+	int64_t id =
+	    parent ? th_query_int(&T,
+	                          "INSERT INTO nodes (plan_id, parent_id, position, depth, number, "
+	                          "title, created_at, updated_at) VALUES (?, ?, 90, ?, ?, ?, 'x', "
+	                          "'x') RETURNING id",
+	                          "IIIss", plan, parent, (int64_t)depth, number, title)
+	           : th_query_int(&T,
+	                          "INSERT INTO nodes (plan_id, position, depth, number, title, "
+	                          "created_at, updated_at) VALUES (?, 90, 0, ?, ?, 'x', 'x') "
+	                          "RETURNING id",
+	                          "Iss", plan, number, title);
 	if (status)
-		th_query_int(&T, "INSERT INTO fiches (node_id, status, progress, start_date, end_date) "
-		      "VALUES (?, ?, 'bien_engagee', ?, ?)",
-		      "Isss", id, status, start, end);
+		th_query_int(&T,
+		             "INSERT INTO fiches (node_id, status, progress, start_date, end_date) "
+		             "VALUES (?, ?, 'bien_engagee', ?, ?)",
+		             "Isss", id, status, start, end);
 	return id;
 }
 
 /* A shared or fiche-specific indicator straight into the database. */
 static int64_t make_indicator(const char *name, const char *kind, const char *type, int shared)
 {
-	return th_query_int(&T, 
+	return th_query_int(
+	    &T,
 	    "INSERT INTO indicators (name, kind, value_type, shared, created_at, updated_at) "
 	    "VALUES (?, ?, ?, ?, 'x', 'x') RETURNING id",
 	    "sssI", name, kind, type, (int64_t)shared);
@@ -94,7 +98,8 @@ static int64_t make_indicator(const char *name, const char *kind, const char *ty
 
 static int64_t attach(int64_t node, int64_t ind, const char *frequency)
 {
-	return th_query_int(&T, 
+	return th_query_int(
+	    &T,
 	    "INSERT INTO fiche_indicators (node_id, indicator_id, frequency) VALUES (?, ?, "
 	    "?) RETURNING id",
 	    "IIs", node, ind, frequency);
@@ -230,9 +235,10 @@ static int setup(void **state)
 	(void)state;
 	th_start(&T, 1);
 	crestois = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Crestois%'", "");
-	ardeche = th_query_int(&T, "SELECT id FROM plans WHERE title LIKE '%Ardèche%' OR title LIKE "
-	                "'%solidarités%' ORDER BY id LIMIT 1",
-	                "");
+	ardeche = th_query_int(&T,
+	                       "SELECT id FROM plans WHERE title LIKE '%Ardèche%' OR title LIKE "
+	                       "'%solidarités%' ORDER BY id LIMIT 1",
+	                       "");
 	assert_true(crestois > 0 && ardeche > 0 && crestois != ardeche);
 	/* Our own fiches, numbered 99.x so that nothing of the demo is disturbed. */
 	int64_t axis =
@@ -241,10 +247,12 @@ static int setup(void **state)
 	                       "2026-12-31");
 	fiche_other = make_node(crestois, axis, "99.2", "Fiche sans pilote", "en_cours",
 	                        "2024-01-01", "2026-12-31");
-	pilot_id = th_query_int(&T, "SELECT id FROM users WHERE email = 'pilote@demo.maillage.fr'", "");
-	coord_id = th_query_int(&T, "SELECT id FROM users WHERE email = 'coordination@demo.maillage.fr'", "");
-	th_query_int(&T, "INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II", fiche_mine,
-	      pilot_id);
+	pilot_id =
+	    th_query_int(&T, "SELECT id FROM users WHERE email = 'pilote@demo.maillage.fr'", "");
+	coord_id = th_query_int(
+	    &T, "SELECT id FROM users WHERE email = 'coordination@demo.maillage.fr'", "");
+	th_query_int(&T, "INSERT INTO fiche_pilots (node_id, user_id) VALUES (?, ?)", "II",
+	             fiche_mine, pilot_id);
 	/* A pilot of the plan who does not pilot 99.1, and a member of the Ardèche plan only. */
 	make_user("pilote-b@example.org", "pilot", crestois, "pilot");
 	make_user("ardechois@example.org", "coordinator", ardeche, "coordinator");
@@ -431,10 +439,12 @@ static void test_referentiel_crud_and_permissions(void **state)
 	resp_free(&r);
 	int64_t id = th_query_int(&T, "SELECT id FROM indicators WHERE name = ?", "s", HOSTILE);
 	assert_true(id > 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'indicator' AND "
-	                       "entity_id = CAST(? AS TEXT) AND action = 'create'",
-	                       "I", id),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'indicator' AND "
+	                 "entity_id = CAST(? AS TEXT) AND action = 'create'",
+	                 "I", id),
+	    1);
 	get(co, &r, "/indicateurs/%lld", (long long)id);
 	assert_int_equal(r.status, 200);
 	assert_false(has(&r, "<script>alert(1)"));
@@ -479,10 +489,12 @@ static void test_referentiel_crud_and_permissions(void **state)
 	char *name = th_query_text(&T, "SELECT name FROM indicators WHERE id = ?", id);
 	assert_string_equal(name, "Indicateur renommé");
 	free(name);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE id = ? AND impact_domain "
-	                       "IS NULL",
-	                       "I", id),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM indicators WHERE id = ? AND impact_domain "
+	                 "IS NULL",
+	                 "I", id),
+	    1);
 	struct client *pi = as_demo("pilote");
 	post(pi, &r, path, "name", "Pirate", "kind", "impact", "value_type", "number", "direction",
 	     "up", NULL);
@@ -536,7 +548,9 @@ static void test_attach_settings_detach(void **state)
 		client_free(c);
 	}
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE indicator_id = ?", "I", ind), 0);
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE indicator_id = ?", "I",
+	                 ind),
+	    0);
 
 	/* The pilot of the fiche attaches it. */
 	struct client *pi = as_demo("pilote");
@@ -553,13 +567,16 @@ static void test_attach_settings_detach(void **state)
 	assert_non_null(strstr(loc, "/modifier?ok=rattache"));
 	free(loc);
 	resp_free(&r);
-	int64_t fi = th_query_int(&T, "SELECT id FROM fiche_indicators WHERE node_id = ? AND indicator_id = ?",
-	                   "II", fiche_mine, ind);
+	int64_t fi = th_query_int(
+	    &T, "SELECT id FROM fiche_indicators WHERE node_id = ? AND indicator_id = ?", "II",
+	    fiche_mine, ind);
 	assert_true(fi > 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
-	                       "AND entity_id = CAST(? AS TEXT)",
-	                       "I", fi),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
+	                 "AND entity_id = CAST(? AS TEXT)",
+	                 "I", fi),
+	    1);
 	post(pi, &r, path, "indicator_id", idv, "frequency", "monthly", NULL);
 	assert_int_equal(r.status, 422);
 	assert_true(has(&r, "déjà suivi"));
@@ -604,12 +621,13 @@ static void test_attach_settings_detach(void **state)
 	resp_free(&r);
 	assert_true(fabs(q_double("SELECT baseline_value FROM fiche_indicators WHERE id = ?", fi) -
 	                 12.5) < 1e-9);
-	char *bd =
-	    th_query_text(&T, "SELECT baseline_date || frequency FROM fiche_indicators WHERE id = ?", fi);
+	char *bd = th_query_text(
+	    &T, "SELECT baseline_date || frequency FROM fiche_indicators WHERE id = ?", fi);
 	assert_string_equal(bd, "2024-01-15quarterly");
 	free(bd);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM indicator_targets WHERE fiche_indicator_id = ?", "I", fi),
+	    th_query_int(&T, "SELECT COUNT(*) FROM indicator_targets WHERE fiche_indicator_id = ?",
+	                 "I", fi),
 	    2);
 	assert_true(
 	    fabs(q_double("SELECT value FROM indicator_targets WHERE fiche_indicator_id = ? "
@@ -648,11 +666,13 @@ static void test_attach_settings_detach(void **state)
 	     "impact_domain", "pouvoir-d-agir", "direction", "up", "frequency", "yearly", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t own = th_query_int(&T, "SELECT id FROM indicators WHERE name = 'Indicateur maison' AND "
-	                    "shared = 0",
-	                    "");
+	int64_t own = th_query_int(&T,
+	                           "SELECT id FROM indicators WHERE name = 'Indicateur maison' AND "
+	                           "shared = 0",
+	                           "");
 	assert_true(own > 0);
-	int64_t own_fi = th_query_int(&T, "SELECT id FROM fiche_indicators WHERE indicator_id = ?", "I", own);
+	int64_t own_fi =
+	    th_query_int(&T, "SELECT id FROM fiche_indicators WHERE indicator_id = ?", "I", own);
 	get(pi, &r, "/fiches/%lld/indicateurs", (long long)fiche_mine);
 	assert_true(has(&r, "Indicateur maison") && has(&r, "propre à la fiche"));
 	resp_free(&r);
@@ -674,13 +694,16 @@ static void test_attach_settings_detach(void **state)
 	post(pi, &r, path, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", own_fi),
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", own_fi), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE id = ?", "I", own),
 	                 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE id = ?", "I", own), 0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
-	                       "AND action = 'delete' AND entity_id = CAST(? AS TEXT)",
-	                       "I", own_fi),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'fiche_indicator' "
+	                 "AND action = 'delete' AND entity_id = CAST(? AS TEXT)",
+	                 "I", own_fi),
+	    1);
 	client_free(pi);
 }
 
@@ -708,15 +731,18 @@ static void test_measurement_entry(void **state)
 	     "comment", HOSTILE, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t m = th_query_int(&T, "SELECT id FROM measurements WHERE fiche_indicator_id = ?", "I", fi);
+	int64_t m =
+	    th_query_int(&T, "SELECT id FROM measurements WHERE fiche_indicator_id = ?", "I", fi);
 	assert_true(m > 0);
 	assert_true(fabs(q_double("SELECT value FROM measurements WHERE id = ?", m) - 12.5) < 1e-9);
-	assert_int_equal(th_query_int(&T, "SELECT entered_by FROM measurements WHERE id = ?", "I", m),
-	                 pilot_id);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM audit_log WHERE entity = 'measurement' AND "
-	                       "entity_id = CAST(? AS TEXT)",
-	                       "I", m),
-	                 1);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT entered_by FROM measurements WHERE id = ?", "I", m), pilot_id);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM audit_log WHERE entity = 'measurement' AND "
+	                 "entity_id = CAST(? AS TEXT)",
+	                 "I", m),
+	    1);
 	get(pi, &r, "/indicateurs-fiche/%lld", (long long)fi);
 	assert_true(has(&r, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 	assert_false(has(&r, "<script>alert(1)"));
@@ -767,12 +793,16 @@ static void test_measurement_entry(void **state)
 	     "3", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
+	assert_int_equal(th_query_int(&T,
+	                              "SELECT level FROM measurements WHERE fiche_indicator_id = ?",
+	                              "I", fq),
+	                 3);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT level FROM measurements WHERE fiche_indicator_id = ?", "I", fq), 3);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
-	                       "value IS NULL AND text_value = 'Bonne dynamique'",
-	                       "I", fq),
-	                 1);
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
+	                 "value IS NULL AND text_value = 'Bonne dynamique'",
+	                 "I", fq),
+	    1);
 
 	/* Changing and deleting: one's own, or any for the coordination. */
 	char edit[96], del[96];
@@ -805,9 +835,10 @@ static void test_measurement_entry(void **state)
 	post(co, &r, path, "measured_on", "2024-09-30", "value", "20", NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	int64_t mc = th_query_int(&T, "SELECT id FROM measurements WHERE fiche_indicator_id = ? AND "
-	                   "entered_by = ?",
-	                   "II", fi, coord_id);
+	int64_t mc = th_query_int(&T,
+	                          "SELECT id FROM measurements WHERE fiche_indicator_id = ? AND "
+	                          "entered_by = ?",
+	                          "II", fi, coord_id);
 	char edit_c[96];
 	snprintf(edit_c, sizeof edit_c, "/mesures/%lld/modifier", (long long)mc);
 	post(pi, &r, edit_c, "measured_on", "2024-09-30", "value", "1", NULL);
@@ -820,7 +851,8 @@ static void test_measurement_entry(void **state)
 	post(pi, &r, del, NULL);
 	assert_int_equal(r.status, 303);
 	resp_free(&r);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE id = ?", "I", m), 0);
+	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE id = ?", "I", m),
+	                 0);
 	client_free(pi);
 }
 
@@ -828,15 +860,19 @@ static void test_measurement_entry(void **state)
 static void test_public_visitors_see_values_not_people(void **state)
 {
 	(void)state;
-	int64_t node = th_query_int(&T, "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	                     "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
-	                     "I", ardeche);
+	int64_t node =
+	    th_query_int(&T,
+	                 "SELECT f.node_id FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.plan_id = ? ORDER BY f.node_id LIMIT 1",
+	                 "I", ardeche);
 	assert_true(node > 0);
 	int64_t ind = make_indicator("Indicateur public de test", "realisation", "number", 1);
 	int64_t fi = attach(node, ind, "yearly");
-	th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_by, "
-	      "entered_at) VALUES (?, '2023-06-30', 4321, ?, 'x')",
-	      "II", fi, coord_id);
+	th_query_int(
+	    &T,
+	    "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_by, "
+	    "entered_at) VALUES (?, '2023-06-30', 4321, ?, 'x')",
+	    "II", fi, coord_id);
 	struct client *anon = as(NULL, NULL);
 	struct resp r;
 	get(anon, &r, "/indicateurs-fiche/%lld", (long long)fi);
@@ -898,24 +934,31 @@ static void test_csv_import(void **state)
 	resp_free(&r);
 	assert_int_equal(measurements_total(), before + 5);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ?", "I", fa), 3);
+	    th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ?", "I",
+	                 fa),
+	    3);
 	assert_true(fabs(q_double("SELECT value FROM measurements WHERE fiche_indicator_id = ? AND "
 	                          "measured_on = '2024-07-31'",
 	                          fa) -
 	                 1250.75) < 1e-9);
-	assert_int_equal(th_query_int(&T, "SELECT level FROM measurements WHERE fiche_indicator_id = ? AND "
-	                       "measured_on = '2024-12-31'",
-	                       "I", fq),
-	                 4);
-	char *c = th_query_text(&T, "SELECT comment FROM measurements WHERE fiche_indicator_id = ? AND "
-	                 "measured_on = '2024-04-30'",
-	                 fa);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT level FROM measurements WHERE fiche_indicator_id = ? AND "
+	                 "measured_on = '2024-12-31'",
+	                 "I", fq),
+	    4);
+	char *c = th_query_text(&T,
+	                        "SELECT comment FROM measurements WHERE fiche_indicator_id = ? AND "
+	                        "measured_on = '2024-04-30'",
+	                        fa);
 	assert_string_equal(c, "Avec ; point-virgule");
 	free(c);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
-	                       "entered_by = ?",
-	                       "II", fa, coord_id),
-	                 3);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM measurements WHERE fiche_indicator_id = ? AND "
+	                 "entered_by = ?",
+	                 "II", fa, coord_id),
+	    3);
 
 	/* Errors on lines 3 and 7 only: refused, both named, nothing stored. */
 	const char *two_bad = "fiche;indicateur;date;valeur;source;commentaire\n"
@@ -1154,10 +1197,12 @@ static void test_overdue_on_hand_made_dates(void **state)
 {
 	(void)state;
 	/* A plan of our own, so that only these indicators count. */
-	int64_t plan = th_query_int(&T, "INSERT INTO plans (kind, title, start_year, end_year, is_public, "
-	                     "created_at, updated_at) VALUES ('autre', 'Plan des retards', 2023, "
-	                     "2027, 0, 'x', 'x') RETURNING id",
-	                     "");
+	int64_t plan =
+	    th_query_int(&T,
+	                 "INSERT INTO plans (kind, title, start_year, end_year, is_public, "
+	                 "created_at, updated_at) VALUES ('autre', 'Plan des retards', 2023, "
+	                 "2027, 0, 'x', 'x') RETURNING id",
+	                 "");
 	int64_t axis = make_node(plan, 0, "1", "Axe", NULL, NULL, NULL);
 	int64_t f1 = make_node(plan, axis, "1.1", "Fiche suivie", "en_cours", "2023-01-01", NULL);
 	int64_t f2 = make_node(plan, axis, "1.2", "Fiche qui se termine", "en_cours", "2023-01-01",
@@ -1175,13 +1220,14 @@ static void test_overdue_on_hand_made_dates(void **state)
 	attach(f3, make_indicator("Mensuel achevé", "realisation", "number", 0), "monthly");
 	int64_t ids[] = {monthly, quarterly, yearly, ending};
 	for (size_t i = 0; i < 4; i++)
-		th_query_int(&T, 
+		th_query_int(
+		    &T,
 		    "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
 		    "VALUES (?, '2024-01-10', 1, 'x')",
 		    "I", ids[i]);
 	/* The half-yearly one has no measurement: its baseline date counts, before the start. */
-	th_query_int(&T, "UPDATE fiche_indicators SET baseline_date = '2023-12-01' WHERE id = ?", "I",
-	      from_start);
+	th_query_int(&T, "UPDATE fiche_indicators SET baseline_date = '2023-12-01' WHERE id = ?",
+	             "I", from_start);
 	struct db *db = th_db(&T);
 	struct overdue *list;
 	size_t n;
@@ -1243,9 +1289,11 @@ static void test_overdue_on_hand_made_dates(void **state)
 	assert_true(year_late);
 	indicators_overdue_free(list, n);
 	/* A measurement resets the clock. */
-	th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
-	      "VALUES (?, '2024-04-20', 1, 'x')",
-	      "I", monthly);
+	th_query_int(
+	    &T,
+	    "INSERT INTO measurements (fiche_indicator_id, measured_on, value, entered_at) "
+	    "VALUES (?, '2024-04-20', 1, 'x')",
+	    "I", monthly);
 	assert_int_equal(indicators_overdue_at(db, 0, plan, "2024-04-26", &list, &n), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_not_equal(list[i].fiche_indicator_id, monthly);
@@ -1305,14 +1353,16 @@ static void test_member_of_another_plan_gets_404(void **state)
 {
 	(void)state;
 	/* The Crestois plan made private for this test (the demo may publish it). */
-	int64_t was_public = th_query_int(&T, "SELECT is_public FROM plans WHERE id = ?", "I", crestois);
+	int64_t was_public =
+	    th_query_int(&T, "SELECT is_public FROM plans WHERE id = ?", "I", crestois);
 	th_query_int(&T, "UPDATE plans SET is_public = 0 WHERE id = ?", "I", crestois);
 	int64_t ind = make_indicator("Indicateur confidentiel Zéphyr", "realisation", "number", 0);
 	int64_t fi = attach(fiche_mine, ind, "monthly");
-	int64_t m =
-	    th_query_int(&T, "INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
-	          "entered_by, entered_at) VALUES (?, '2024-05-05', 77, ?, 'x') RETURNING id",
-	          "II", fi, pilot_id);
+	int64_t m = th_query_int(
+	    &T,
+	    "INSERT INTO measurements (fiche_indicator_id, measured_on, value, "
+	    "entered_by, entered_at) VALUES (?, '2024-05-05', 77, ?, 'x') RETURNING id",
+	    "II", fi, pilot_id);
 	struct client *c = as("ardechois@example.org", PW);
 	struct resp r;
 	char paths[12][128];
@@ -1364,7 +1414,8 @@ static void test_member_of_another_plan_gets_404(void **state)
 	assert_int_equal(r.status, 404);
 	resp_free(&r);
 	assert_int_equal(measurements_total(), before);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", fi), 1);
+	assert_int_equal(
+	    th_query_int(&T, "SELECT COUNT(*) FROM fiche_indicators WHERE id = ?", "I", fi), 1);
 	client_free(c);
 	th_query_int(&T, "UPDATE plans SET is_public = ? WHERE id = ?", "II", was_public, crestois);
 }
@@ -1378,44 +1429,54 @@ static void test_demo_indicators(void **state)
 	char *err = NULL;
 	/* Whether or not the demo loader already ran it, running it (again) is harmless. */
 	int64_t fiches =
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	          "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
-	          "fi WHERE fi.node_id = f.node_id)",
-	          "");
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
+	                 "fi WHERE fi.node_id = f.node_id)",
+	                 "");
 	if (demo_indicators_load(db, &err))
 		fail_msg("demo_indicators_load: %s", err);
-	int64_t shared = th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
-	                       "LIKE '%démonstration%'",
-	                       "");
+	int64_t shared =
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
+	                 "LIKE '%démonstration%'",
+	                 "");
 	assert_true(shared >= 18 && shared <= 25);
 	int64_t total = measurements_total();
 	if (demo_indicators_load(db, &err))
 		fail_msg("demo_indicators_load (again): %s", err);
 	assert_int_equal(measurements_total(), total);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
-	                       "LIKE '%démonstration%'",
-	                       ""),
-	                 shared);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM indicators WHERE shared = 1 AND definition "
+	                 "LIKE '%démonstration%'",
+	                 ""),
+	    shared);
 	db_close(db);
 	/* Every demo fiche got one to three indicators (maillage demo already loads them, so
 	 * `fiches`, counted before the second load, may be 0). */
 	(void)fiches;
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
-	          "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
-	          "fi WHERE fi.node_id = f.node_id)",
-	          ""),
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM fiches f JOIN nodes n ON n.id = f.node_id "
+	                 "WHERE n.archived = 0 AND NOT EXISTS (SELECT 1 FROM fiche_indicators "
+	                 "fi WHERE fi.node_id = f.node_id)",
+	                 ""),
 	    0);
-	assert_int_equal(th_query_int(&T, "SELECT COUNT(*) FROM (SELECT fi.node_id FROM fiche_indicators fi "
-	                       "JOIN fiches f ON f.node_id = fi.node_id WHERE f.is_demo = 1 "
-	                       "GROUP BY fi.node_id HAVING COUNT(*) > 3) AS heavy",
-	                       ""),
-	                 0);
-	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE is_demo = 1", "") > 200);
 	assert_int_equal(
-	    th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE is_demo = 1 AND level IS NOT "
-	          "NULL AND (level < 1 OR level > 4)",
-	          ""),
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM (SELECT fi.node_id FROM fiche_indicators fi "
+	                 "JOIN fiches f ON f.node_id = fi.node_id WHERE f.is_demo = 1 "
+	                 "GROUP BY fi.node_id HAVING COUNT(*) > 3) AS heavy",
+	                 ""),
+	    0);
+	assert_true(th_query_int(&T, "SELECT COUNT(*) FROM measurements WHERE is_demo = 1", "") >
+	            200);
+	assert_int_equal(
+	    th_query_int(&T,
+	                 "SELECT COUNT(*) FROM measurements WHERE is_demo = 1 AND level IS NOT "
+	                 "NULL AND (level < 1 OR level > 4)",
+	                 ""),
 	    0);
 	/* Some are late, so that "mesures en retard" shows something. */
 	struct db *db2 = th_db(&T);
@@ -1426,10 +1487,12 @@ static void test_demo_indicators(void **state)
 	indicators_overdue_free(list, n);
 	db_close(db2);
 	/* A demo page renders, marked as demo for members. */
-	int64_t fi = th_query_int(&T, "SELECT m.fiche_indicator_id FROM measurements m JOIN fiche_indicators "
-	                   "fi ON fi.id = m.fiche_indicator_id JOIN nodes n ON n.id = fi.node_id "
-	                   "WHERE m.is_demo = 1 AND n.plan_id = ? LIMIT 1",
-	                   "I", crestois);
+	int64_t fi =
+	    th_query_int(&T,
+	                 "SELECT m.fiche_indicator_id FROM measurements m JOIN fiche_indicators "
+	                 "fi ON fi.id = m.fiche_indicator_id JOIN nodes n ON n.id = fi.node_id "
+	                 "WHERE m.is_demo = 1 AND n.plan_id = ? LIMIT 1",
+	                 "I", crestois);
 	struct client *c = as_demo("coordination");
 	struct resp r;
 	get(c, &r, "/indicateurs-fiche/%lld", (long long)fi);
