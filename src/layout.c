@@ -137,13 +137,21 @@ static void plan_switcher(struct req *r)
 {
 	if (!r->db)
 		return;
-	struct db_stmt *st = db_prepare(r->db, "SELECT p.id, p.title FROM plans p "
-	                                       "WHERE " PLAN_VISIBLE_WHERE " ORDER BY p.title");
+	/* At most SWITCHER_MAX plans, then a link to the list: a national instance has more than a
+	 * thousand, and this runs on every page. */
+	enum { SWITCHER_MAX = 20 };
+	struct db_stmt *st =
+	    db_prepare(r->db, "SELECT p.id, p.title FROM plans p WHERE " PLAN_VISIBLE_WHERE
+	                      " ORDER BY p.title, p.id LIMIT 21");
 	if (!st)
 		return;
 	plan_bind_visible(st, 1, r);
 	int n = 0;
 	while (db_step(st) == DB_ROW) {
+		if (n == SWITCHER_MAX) {
+			buf_puts(&r->out, "<li><a href=\"/\">Tous les plans…</a></li>");
+			break;
+		}
 		if (n++ == 0)
 			buf_puts(&r->out, "<details class=\"plan-switcher\"><summary>Changer de "
 			                  "plan</summary><ul>");

@@ -691,6 +691,37 @@ static void test_search(void **state)
 	client_free(a);
 }
 
+/* The plan switcher of every page stops at 20 plans and links to the list. */
+static void test_plan_switcher_bounded(void **state)
+{
+	(void)state;
+	struct db *db = th_db(&T);
+	for (int i = 0; i < 25; i++) {
+		char title[64];
+		snprintf(title, sizeof title, "Plan public n° %02d", i);
+		assert_int_equal(db_execf(db,
+		                          "INSERT INTO plans (kind, title, is_public, created_at, "
+		                          "updated_at) VALUES ('autre', ?, 1, 'x', 'x')",
+		                          "s", title),
+		                 DB_OK);
+	}
+	db_close(db);
+	struct resp r;
+	get("/a-propos", &r);
+	assert_int_equal(r.status, 200);
+	const char *start = strstr(r.body.data, "<details class=\"plan-switcher\">");
+	assert_non_null(start);
+	const char *end = strstr(start, "</details>");
+	assert_non_null(end);
+	int items = 0;
+	for (const char *q = start; (q = strstr(q, "<li>")) && q < end; q++)
+		items++;
+	assert_int_equal(items, 21);
+	const char *more = strstr(start, "Tous les plans…");
+	assert_true(more && more < end);
+	resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +746,7 @@ int main(void)
 	    cmocka_unit_test(test_static_assets_cached),
 	    cmocka_unit_test(test_account_change_name_escaped),
 	    cmocka_unit_test(test_search),
+	    cmocka_unit_test(test_plan_switcher_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
