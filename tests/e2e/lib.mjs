@@ -1,17 +1,31 @@
 // lib: start maillage on a fresh demo database and a headless chromium for the browser tests.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const OUT = path.resolve('tests/e2e/out');
 
+/*
+ * MAILLAGE_TEST_PG (a postgresql:// URL, or a file holding one, as for the cmocka harness) runs
+ * the browser tests on PostgreSQL: each server gets a database of its own, dropped at stop.
+ */
+function pgBase() {
+  const v = process.env.MAILLAGE_TEST_PG;
+  if (!v) return null;
+  return (v.startsWith('postgres') ? v : readFileSync(v, 'utf8')).trim();
+}
+let pgCount = 0;
+
 /** Start the server on a new demo database; resolves to { url, stop }. */
 export async function startServer() {
   const bin = process.env.MAILLAGE_BIN || 'build/maillage';
   const dir = mkdtempSync(path.join(tmpdir(), 'maillage-e2e-'));
-  const db = path.join(dir, 'demo.db');
+  const base = pgBase();
+  const pgName = base ? `e2e_${process.pid}_${pgCount++}` : null;
+  if (base) execFileSync('psql', [base, '-q', '-c', `CREATE DATABASE ${pgName}`], { stdio: 'ignore' });
+  const db = base ? base.replace(/\/[^/]*$/, `/${pgName}`) : path.join(dir, 'demo.db');
   execFileSync(bin, ['demo', '--db', db], { stdio: 'ignore' });
   const proc = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--quiet'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -34,6 +48,10 @@ export async function startServer() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.on('exit', r));
       rmSync(dir, { recursive: true, force: true });
+      if (base) {
+        execFileSync('psql', [base, '-q', '-c', `DROP DATABASE ${pgName} WITH (FORCE)`],
+          { stdio: 'ignore' });
+      }
     },
   };
 }
