@@ -1093,7 +1093,7 @@ size_t dash_changes_html(struct buf *o, struct db *db, const struct dash_plan *p
 		                    !strcmp(entity, "invitation")))
 			continue;
 		int is_plan = !strcmp(entity, "plan");
-		if (is_plan && (!eid || strcmp(eid, pid)))
+		if (is_plan && (!eid || strcmp(eid, pid) != 0))
 			continue;
 		json_t *b = db_col_text(st, 5) ? json_loads(db_col_text(st, 5), 0, NULL) : NULL;
 		json_t *a = db_col_text(st, 6) ? json_loads(db_col_text(st, 6), 0, NULL) : NULL;
@@ -1788,9 +1788,9 @@ static int cache_get(const char *key, const char *version, struct buf *o, char *
 	pthread_mutex_lock(&dash_cache.lock);
 	for (size_t i = 0; i < DASH_CACHE_ENTRIES; i++) {
 		struct cache_entry *e = &dash_cache.e[i];
-		if (!e->key || strcmp(e->key, key))
+		if (!e->key || strcmp(e->key, key) != 0)
 			continue;
-		if (strcmp(e->version, version)) {
+		if (strcmp(e->version, version) != 0) {
 			cache_entry_free(e); /* stale: any write since */
 			break;
 		}

@@ -262,7 +262,7 @@ static size_t *fk_order(const struct catalog *c)
 				continue;
 			int ready = 1;
 			for (size_t e = 0; e < c->nedges && ready; e++) {
-				if (strcmp(c->edges[2 * e], c->t[i].name))
+				if (strcmp(c->edges[2 * e], c->t[i].name) != 0)
 					continue;
 				for (size_t j = 0; j < c->n; j++)
 					if (!placed[j] && j != i &&
@@ -530,7 +530,7 @@ static int table_copy(struct db *src, struct db *dst, const struct plan_table *p
 	}
 	crypto_generichash_state h;
 	crypto_generichash_init(&h, NULL, 0, 16);
-	struct val *v = xcalloc((size_t)(n * batch), sizeof *v);
+	struct val *v = xcalloc((size_t)n * (size_t)batch, sizeof *v);
 	struct arena a = {0};
 	struct deferred *later = NULL;
 	size_t nlater = 0, capl = 0;
@@ -639,7 +639,7 @@ void dbcopy_report_print(FILE *f, const struct dbcopy_report *rep)
 
 int dbcopy_reset_sequences(struct db *db, char **err)
 {
-	if (strcmp(db_backend(db), "postgresql"))
+	if (strcmp(db_backend(db), "postgresql") != 0)
 		return 0;
 	struct db_stmt *st =
 	    db_prepare(db, "SELECT table_name, column_name FROM information_schema.columns "
@@ -848,7 +848,7 @@ int dbcopy_run(struct db *src, struct db *dst, int force, int progress, struct d
 		struct dbcopy_table *o = &rep->t[i];
 		rc = table_sum(dst, pt[i].dst, pt[i].cd, pt[i].n, dst_pg, &o->rows_dst, o->sum_dst,
 		               err);
-		if (!rc && (o->rows_dst != o->rows_src || strcmp(o->sum_src, o->sum_dst)))
+		if (!rc && (o->rows_dst != o->rows_src || strcmp(o->sum_src, o->sum_dst) != 0))
 			bad++;
 	}
 	if (!rc && bad) {

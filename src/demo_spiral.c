@@ -149,12 +149,13 @@ int demo_spiral_load(struct db *db, char **err)
 				if ((c + (size_t)k) % NW != w)
 					continue;
 				int var = k % 5 == 4;
-				e.items[e.n++] =
+				size_t at = e.n++;
+				e.items[at] =
 				    (struct spiral_line){.question = CRITERIA[c].question,
 				                         .approved = k % 3 == 0,
 				                         .text = var ? variant(CRITERIA[c].text)
 				                                     : xstrdup(CRITERIA[c].text),
-				                         .line = (int)e.n + 1};
+				                         .line = (int)at + 1};
 			}
 		if (e.n)
 			rc = spiral_criteria_add(db, wid[w], &e, 0, "demo", 1);

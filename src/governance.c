@@ -2204,7 +2204,7 @@ static json_t *rows_json(struct db *db, const char *sql, const char *cols, int64
 	struct db_stmt *st = db_queryf(db, sql, "I", id);
 	while (st && db_step(st) == DB_ROW) {
 		json_t *o = json_object();
-		for (int i = 0; cols[i] && i < db_col_count(st); i++) {
+		for (int i = 0; i < db_col_count(st) && cols[i]; i++) {
 			json_t *v = db_col_is_null(st, i) ? json_null()
 			            : cols[i] == 'I'      ? json_integer(db_col_int64(st, i))
 			                                  : json_string(db_col_text(st, i));

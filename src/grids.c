@@ -467,7 +467,7 @@ int grids_ensure_shipped(struct db *db, char **err)
 {
 	for (size_t i = 0; i < embed_count; i++) {
 		const struct embed_file *f = &embed_files[i];
-		if (strncmp(f->name, "data/grids/", 11) || strchr(f->name + 11, '/'))
+		if (strncmp(f->name, "data/grids/", 11) != 0 || strchr(f->name + 11, '/'))
 			continue;
 		json_error_t je;
 		json_t *doc = json_loadb((const char *)f->data, f->size, 0, &je);
@@ -947,7 +947,7 @@ static int export_xlsx(json_t *doc, struct buf *out, char **err)
 	}
 
 	ws = workbook_add_worksheet(wb, "Notes");
-	for (lxw_col_t k = 0; k < NCSV; k++)
+	for (size_t k = 0; k < NCSV; k++)
 		worksheet_write_string(ws, 0, k, CSV_HEAD[k], bold);
 	worksheet_set_column(ws, 10, 11, 50, wrap);
 	worksheet_set_column(ws, 15, 15, 60, wrap);
@@ -965,7 +965,7 @@ static int export_xlsx(json_t *doc, struct buf *out, char **err)
 			{
 				char *cells[NCSV];
 				score_cells(c, f, a, s, cells);
-				for (lxw_col_t k = 0; k < NCSV; k++) {
+				for (size_t k = 0; k < NCSV; k++) {
 					if ((k == 0 || k == 2 || k == 12) && *cells[k])
 						worksheet_write_number(ws, row, k, atof(cells[k]),
 						                       NULL);
@@ -3075,7 +3075,7 @@ static void structure_ambassador(struct req *r)
 		return;
 	}
 	const char *v = req_form(r, "ambassador");
-	if (!v || (strcmp(v, "0") && strcmp(v, "1"))) {
+	if (!v || (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)) {
 		campaign_render(r, &c, "Indiquez si un·e ambassadeur·rice est désigné·e (0 ou 1).");
 		r->status = 422;
 		camp_free(&c);
@@ -3166,7 +3166,7 @@ static void assessment_create(struct req *r)
 		          "SELECT COUNT(*) FROM grid_campaign_actors WHERE campaign_id = ? AND "
 		          "actor_id = ?",
 		          "II", c.id, actor);
-	if (!in || !kind || (strcmp(kind, "self") && strcmp(kind, "peer"))) {
+	if (!in || !kind || (strcmp(kind, "self") != 0 && strcmp(kind, "peer") != 0)) {
 		campaign_render(r, &c,
 		                "Choisissez une structure de la campagne et un type d'évaluation.");
 		r->status = 422;
@@ -4338,7 +4338,7 @@ int grids_cli_export(struct db *db, const char *format, const char *plan, const 
 		buf_free(&b);
 		return 1;
 	}
-	int to_file = out && strcmp(out, "-");
+	int to_file = out && strcmp(out, "-") != 0;
 	FILE *f = to_file ? fopen(out, "wb") : stdout;
 	if (!f) {
 		fprintf(stderr, "maillage : impossible d'écrire « %s »\n", out);

@@ -222,15 +222,15 @@ int offer_population_import(struct db *db, const char *data, size_t len, int64_t
 			continue;
 		/* The first CSV_MAXF fields, trimmed (extra fields are counted, not kept). */
 		enum { CSV_MAXF = 8 };
-		char *f[CSV_MAXF];
+		char *f[CSV_MAXF] = {0};
 		int kept = nf < CSV_MAXF ? nf : CSV_MAXF;
 		for (int k = 0; k < kept; k++)
 			f[k] = str_trim_dup(in.field[k]);
 		/* Trailing empty fields are tolerated. */
-		while (nf > 3 && nf <= CSV_MAXF && !*f[nf - 1]) {
-			free(f[nf - 1]);
-			nf--;
-			kept = nf;
+		while (nf > 3 && nf == kept && !*f[kept - 1]) {
+			free(f[kept - 1]);
+			kept--;
+			nf = kept;
 		}
 		double pop = 0;
 		int header =
@@ -503,8 +503,8 @@ static void cov_parse(struct req *r, struct cov_query *q)
 		q->error = "Tranche d'âge inconnue.";
 		q->band = "0-2";
 	}
-	if (strcmp(q->scale, "commune") && strcmp(q->scale, "epci") &&
-	    strcmp(q->scale, "departement") && strcmp(q->scale, "plan")) {
+	if (strcmp(q->scale, "commune") != 0 && strcmp(q->scale, "epci") != 0 &&
+	    strcmp(q->scale, "departement") != 0 && strcmp(q->scale, "plan") != 0) {
 		q->error = "Échelle inconnue : commune, epci, departement ou plan.";
 		q->scale = "commune";
 	}

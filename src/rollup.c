@@ -238,7 +238,7 @@ int rollup_cli(const char *url, const char *format)
 	int json = 0;
 	if (format && !strcmp(format, "json"))
 		json = 1;
-	else if (format && strcmp(format, "text")) {
+	else if (format && strcmp(format, "text") != 0) {
 		fprintf(stderr, "maillage rollup : format inconnu « %s » (text ou json)\n", format);
 		return 2;
 	}

@@ -402,7 +402,7 @@ int spiral_taxonomy_import(struct db *db, const char *csv, size_t len, int64_t u
 			header = 1;
 			for (int k = 0; k < 6 && !*err; k++) {
 				char *t = k < nf ? str_trim_dup(f[k]) : xstrdup("");
-				if (strcmp(t, KEY_COLUMNS[k]))
+				if (strcmp(t, KEY_COLUMNS[k]) != 0)
 					*err = xasprintf(
 					    "Ligne %d, colonne %d : en-tête attendu « %s » "
 					    "(colonnes : dimension;libelle_dimension;"
@@ -859,7 +859,7 @@ static void component_options(struct req *r, int64_t selected, const char *empty
 	html_printf(o, "<option value=\"\">%s</option>", empty_label);
 	char dim[16] = "";
 	while (st && db_step(st) == DB_ROW) {
-		if (strcmp(dim, db_col_text(st, 0))) {
+		if (strcmp(dim, db_col_text(st, 0)) != 0) {
 			if (*dim)
 				buf_puts(o, "</optgroup>");
 			snprintf(dim, sizeof dim, "%s", db_col_text(st, 0));
@@ -1021,16 +1021,18 @@ static void workshop_form(struct req *r, int64_t plan_id, const struct workshop 
 	page_csrf(r);
 	if (error)
 		page_notice(r, "error", error);
-	int typed = error || !w;
+	/* The values shown: what was typed (a new workshop, or a refused form), else the stored
+	 * ones. */
+	const struct workshop *src = error ? NULL : w;
 	char part[32];
 	snprintf(part, sizeof part, "%lld", w ? (long long)w->participants : 0LL);
-	const char *kind = typed ? req_form(r, "kind") : w->kind;
-	const char *gt = typed ? req_form(r, "group_type") : w->group_type;
-	const char *desc = typed ? req_form(r, "group_description") : w->group_description;
-	const char *place = typed ? req_form(r, "place") : w->place;
-	const char *held = typed ? req_form(r, "held_on") : w->held_on;
-	const char *terr = typed ? req_form(r, "territory") : w->territory_code;
-	const char *np = typed ? req_form(r, "participants") : part;
+	const char *kind = src ? src->kind : req_form(r, "kind");
+	const char *gt = src ? src->group_type : req_form(r, "group_type");
+	const char *desc = src ? src->group_description : req_form(r, "group_description");
+	const char *place = src ? src->place : req_form(r, "place");
+	const char *held = src ? src->held_on : req_form(r, "held_on");
+	const char *terr = src ? src->territory_code : req_form(r, "territory");
+	const char *np = src ? part : req_form(r, "participants");
 	buf_puts(o, "<div class=\"field\"><label for=\"w-kind\">Type d'atelier</label><select "
 	            "id=\"w-kind\" name=\"kind\">");
 	label_options(o, KINDS, KIND_LABELS, kind, NULL);
@@ -1282,7 +1284,7 @@ static void workshop_delete(struct req *r)
 	if (req_param_id(r, 0, &id) || workshop_require(r, id, ROLE_COORDINATOR, &w))
 		return;
 	const char *confirm = req_form(r, "confirmer");
-	if (!confirm || strcmp(confirm, "1")) {
+	if (!confirm || strcmp(confirm, "1") != 0) {
 		resp_error(r, 422, "Cochez la case de confirmation pour supprimer l'atelier.");
 		workshop_free(&w);
 		return;
@@ -1628,7 +1630,7 @@ static void classify_page(struct req *r)
 		for (size_t i = 0; rc == DB_OK && i < r->form.n; i++) {
 			const char *k = r->form.items[i].key, *v = r->form.items[i].val;
 			int64_t cid, comp;
-			if (strncmp(k, "c", 1) || parse_int64(k + 1, &cid) || !v || !*v)
+			if (strncmp(k, "c", 1) != 0 || parse_int64(k + 1, &cid) || !v || !*v)
 				continue;
 			if (parse_int64(v, &comp) || comp <= 0) {
 				rc = DB_CONSTRAINT;
@@ -2327,7 +2329,8 @@ int spiral_cli_export(struct db *db, const char *plan, const char *format, const
 	}
 	if (!format)
 		format = "csv";
-	if (strcmp(format, "csv") && strcmp(format, "xlsx") && strcmp(format, "json")) {
+	if (strcmp(format, "csv") != 0 && strcmp(format, "xlsx") != 0 &&
+	    strcmp(format, "json") != 0) {
 		fprintf(stderr, "maillage export spiral : --format attend csv, xlsx ou json\n");
 		return 2;
 	}
