@@ -90,7 +90,11 @@ test('a facilitator types 50 criteria from the keyboard, classifies them and rea
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/saisie$/);
 
-  // The entry page focuses the textarea: type 50 lines, Enter between them.
+  // The entry page focuses the textarea (autofocus, applied once the page has loaded: wait for
+  // it rather than race it): type 50 lines, Enter between them.
+  await page.waitForLoadState('load');
+  await page.waitForFunction(() => document.activeElement?.id === 'e-lines', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement.id), 'e-lines');
   await axe(page, 'entry');
   const all = lines();
